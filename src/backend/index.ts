@@ -1,0 +1,250 @@
+/**
+ * Picks and reports the TensorFlow.js backend.
+ *
+ * Order of preference: `tensorflow` (the native binding of `@tensorflow/tfjs-node-gpu`, then
+ * `@tensorflow/tfjs-node`), then `wasm` (SIMD, threads = cores where the runtime allows it),
+ * then the pure-JS `cpu`. `PRIMED_BACKEND` or the `backend` option forces one; a forced backend
+ * that is not available is an error that says why.
+ */
+import * as tf from '@tensorflow/tfjs';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+/** Backend names primed knows about, best first. */
+export const BACKEND_NAMES = ['tensorflow', 'wasm', 'cpu'] as const;
+/** A backend name. */
+export type BackendName = (typeof BACKEND_NAMES)[number];
+
+/** What was chosen, recorded with every run. */
+export interface BackendInfo {
+  /** tfjs backend name (`tensorflow`, `wasm` or `cpu`). */
+  name: BackendName;
+  /** Which npm package provides it. */
+  package: string;
+  /** Threads the backend computes with (1 when single-threaded). */
+  threads: number;
+  /** Whether WASM SIMD is in use (wasm only). */
+  simd?: boolean;
+  /** Version of `@tensorflow/tfjs-core`. */
+  tfjsVersion: string;
+  /** Why this one: `forced by PRIMED_BACKEND`, `forced by option`, or `best available`. */
+  reason: string;
+}
+
+/** Availability of one optional package. */
+export interface PackageProbe {
+  /** npm package name. */
+  package: string;
+  /** Installed version, when installed. */
+  version?: string;
+  /** Whether it loads and can run. */
+  usable: boolean;
+  /** Why it is not usable. */
+  problem?: string;
+}
+
+/** Options of {@link initBackend}. */
+export interface InitBackendOptions {
+  /** Force a backend; overrides `PRIMED_BACKEND`. */
+  backend?: BackendName;
+  /** wasm threads; default: the number of cores. */
+  threads?: number;
+  /** Print the choice to stderr. Default false. */
+  verbose?: boolean;
+}
+
+let current: BackendInfo | undefined;
+
+function packageVersion(name: string): string | undefined {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require(`${name}/package.json`) as { version: string }).version;
+  } catch {
+    return undefined;
+  }
+}
+
+function nativeBindingPresent(pkg: string): boolean {
+  try {
+    const root = path.dirname(require.resolve(`${pkg}/package.json`));
+    const lib = path.join(root, 'lib');
+    return fs.existsSync(lib) && fs.readdirSync(lib).some((d) => fs.existsSync(path.join(lib, d, 'tfjs_binding.node')));
+  } catch {
+    return false;
+  }
+}
+
+/** Tries to load a native tfjs-node package; it registers the `tensorflow` backend on success. */
+export function probeNative(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-node'): PackageProbe {
+  const version = packageVersion(pkg);
+  if (!version) return { package: pkg, usable: false, problem: 'not installed' };
+  if (!nativeBindingPresent(pkg)) {
+    // Requiring it anyway would register half its kernels before failing; check the file first.
+    return {
+      package: pkg,
+      version,
+      usable: false,
+      problem: 'installed, but its native binding is missing: its install script (which downloads libtensorflow) did not run or failed',
+    };
+  }
+  try {
+    require(pkg);
+    return { package: pkg, version, usable: true };
+  } catch (err) {
+    const msg = String((err as Error).message ?? err).split('\n')[0];
+    const problem = /tfjs_binding\.node/.test(msg)
+      ? 'installed, but its native binding is missing: its install script (which downloads libtensorflow) did not run or failed'
+      : msg;
+    return { package: pkg, version, usable: false, problem };
+  }
+}
+
+/** Probes every optional backend package without changing the active backend. */
+export function probePackages(): PackageProbe[] {
+  const wasmVersion = packageVersion('@tensorflow/tfjs-backend-wasm');
+  return [
+    probeNative('@tensorflow/tfjs-node-gpu'),
+    probeNative('@tensorflow/tfjs-node'),
+    {
+      package: '@tensorflow/tfjs-backend-wasm',
+      version: wasmVersion,
+      usable: wasmVersion !== undefined,
+      problem: wasmVersion ? undefined : 'not installed',
+    },
+  ];
+}
+
+function parseForced(value: string, source: string): BackendName {
+  const v = value.trim().toLowerCase();
+  if (v === 'node' || v === 'tfjs-node' || v === 'native') return 'tensorflow';
+  if ((BACKEND_NAMES as readonly string[]).includes(v)) return v as BackendName;
+  throw new Error(`${source}: unknown backend "${value}"; expected one of ${BACKEND_NAMES.join(', ')}`);
+}
+
+async function tryWasm(threads: number): Promise<{ ok: boolean; threads: number; simd: boolean; problem?: string }> {
+  try {
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    if (tf.findBackend('wasm') === null || tf.findBackend('wasm') === undefined) {
+      // The module registers itself on import; this only guards unusual bundlings.
+    }
+    wasm.setThreadsCount(threads);
+    const ok = await tf.setBackend('wasm');
+    if (!ok) return { ok: false, threads: 1, simd: false, problem: 'tf.setBackend("wasm") failed' };
+    await tf.ready();
+    const multi = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT');
+    const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
+    return { ok: true, threads: multi ? wasm.getThreadsCount() : 1, simd };
+  } catch (err) {
+    return { ok: false, threads: 1, simd: false, problem: String((err as Error).message ?? err) };
+  }
+}
+
+/**
+ * Chooses and initialises the best tfjs backend present (or the forced one) and returns what
+ * it chose. Safe to call more than once: later calls return the first choice unless a
+ * different backend is forced.
+ */
+export async function initBackend(options: InitBackendOptions = {}): Promise<BackendInfo> {
+  let forced: BackendName | undefined;
+  let reason = 'best available';
+  if (options.backend) {
+    forced = parseForced(options.backend, 'option backend');
+    reason = 'forced by option';
+  } else if (process.env.PRIMED_BACKEND) {
+    forced = parseForced(process.env.PRIMED_BACKEND, 'environment variable PRIMED_BACKEND');
+    reason = 'forced by PRIMED_BACKEND';
+  }
+  if (current && (!forced || forced === current.name)) return current;
+
+  const threads = options.threads ?? os.cpus().length;
+  const tfjsVersion = tf.version_core;
+  const candidates: BackendName[] = forced ? [forced] : [...BACKEND_NAMES];
+  const problems: string[] = [];
+  for (const name of candidates) {
+    if (name === 'tensorflow') {
+      const probes = [probeNative('@tensorflow/tfjs-node-gpu'), probeNative('@tensorflow/tfjs-node')];
+      const usable = probes.find((p) => p.usable);
+      if (usable && (await tf.setBackend('tensorflow'))) {
+        await tf.ready();
+        current = { name, package: usable.package, threads, tfjsVersion, reason };
+        break;
+      }
+      problems.push(...probes.map((p) => `${p.package}: ${p.problem ?? 'setBackend failed'}`));
+    } else if (name === 'wasm') {
+      const r = await tryWasm(threads);
+      if (r.ok) {
+        current = { name, package: '@tensorflow/tfjs-backend-wasm', threads: r.threads, simd: r.simd, tfjsVersion, reason };
+        break;
+      }
+      problems.push(`@tensorflow/tfjs-backend-wasm: ${r.problem}`);
+    } else {
+      await tf.setBackend('cpu');
+      await tf.ready();
+      current = { name, package: '@tensorflow/tfjs-backend-cpu', threads: 1, tfjsVersion, reason };
+      break;
+    }
+  }
+  if (!current || (forced && current.name !== forced)) {
+    throw new Error(`backend "${forced}" (${reason}) is not available: ${problems.join('; ')}`);
+  }
+  if (options.verbose) process.stderr.write(`primed: backend ${describeBackend(current)}\n`);
+  return current;
+}
+
+/** The backend chosen by {@link initBackend}, or undefined before it ran. */
+export function currentBackend(): BackendInfo | undefined {
+  return current;
+}
+
+/** One line such as `wasm (@tensorflow/tfjs-backend-wasm, 1 thread, SIMD) tfjs 4.22.0, best available`. */
+export function describeBackend(info: BackendInfo): string {
+  const t = `${info.threads} thread${info.threads === 1 ? '' : 's'}`;
+  const simd = info.simd ? ', SIMD' : '';
+  return `${info.name} (${info.package}, ${t}${simd}) tfjs ${info.tfjsVersion}, ${info.reason}`;
+}
+
+/** Everything `primed doctor` prints. */
+export interface DoctorReport {
+  /** The chosen backend. */
+  backend: BackendInfo;
+  /** Node.js version. */
+  node: string;
+  /** tfjs version. */
+  tfjs: string;
+  /** Platform and CPU count. */
+  platform: string;
+  /** Cores. */
+  cpus: number;
+  /** Optional packages and whether they are usable. */
+  packages: PackageProbe[];
+  /** What would make a faster backend available. */
+  advice: string[];
+}
+
+/** Gathers the doctor report (initialises the backend if needed). */
+export async function doctor(options: InitBackendOptions = {}): Promise<DoctorReport> {
+  const backend = await initBackend(options);
+  const packages = probePackages();
+  const advice: string[] = [];
+  if (backend.name !== 'tensorflow') {
+    advice.push(
+      'For the native TensorFlow backend, on a host with internet access: ' +
+        'set "@tensorflow/tfjs-node" (or "@tensorflow/tfjs-node-gpu" with CUDA) to true in package.json "allowScripts", ' +
+        'then run `npm rebuild @tensorflow/tfjs-node`; its install script downloads libtensorflow.',
+    );
+  }
+  if (backend.name === 'wasm' && backend.threads === 1) {
+    advice.push('The wasm backend runs single-threaded under Node.js (no multithread support detected).');
+  }
+  if (backend.name === 'cpu') advice.push('Install @tensorflow/tfjs-backend-wasm for a backend 10-20x faster than cpu.');
+  return {
+    backend,
+    node: process.version,
+    tfjs: tf.version_core,
+    platform: `${os.platform()} ${os.arch()}`,
+    cpus: os.cpus().length,
+    packages,
+    advice,
+  };
+}
