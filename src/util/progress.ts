@@ -1,0 +1,54 @@
+/**
+ * Progress reporting. Long work takes a `ProgressSink`; the terminal gets a bar
+ * ({@link terminalProgress}), notebooks get a live display (kernel-lib), tests get nothing.
+ */
+
+/** One progress update. */
+export interface ProgressEvent {
+  /** What is progressing, e.g. `train pneumoniamnist`. */
+  label: string;
+  /** Units done. */
+  done: number;
+  /** Units in all (0 when unknown). */
+  total: number;
+  /** Optional figures to show, e.g. `{ loss: 0.41 }`. */
+  metrics?: Record<string, number>;
+}
+
+/** Receives progress updates. */
+export type ProgressSink = (event: ProgressEvent) => void;
+
+/** A sink that ignores everything. */
+export const silentProgress: ProgressSink = () => {};
+
+function fmt(n: number): string {
+  return Math.abs(n) >= 100 || Number.isInteger(n) ? n.toFixed(0) : n.toPrecision(3);
+}
+
+/**
+ * A progress bar on stderr that redraws in place on a TTY and prints a line at most every
+ * `minIntervalMs` (and at completion) otherwise, so CI logs stay short.
+ */
+export function terminalProgress(stream: NodeJS.WriteStream = process.stderr, minIntervalMs = 2000): ProgressSink {
+  const started = new Map<string, number>();
+  let lastPrint = 0;
+  return (e) => {
+    const now = Date.now();
+    if (!started.has(e.label)) started.set(e.label, now);
+    const finished = e.total > 0 && e.done >= e.total;
+    const width = 24;
+    const frac = e.total > 0 ? Math.min(1, e.done / e.total) : 0;
+    const bar = '#'.repeat(Math.round(frac * width)).padEnd(width, '.');
+    const elapsed = (now - (started.get(e.label) ?? now)) / 1000;
+    const eta = frac > 0 && !finished ? ` eta ${fmt((elapsed / frac) * (1 - frac))}s` : '';
+    const metrics = e.metrics ? ' ' + Object.entries(e.metrics).map(([k, v]) => `${k} ${fmt(v)}`).join(' ') : '';
+    const line = `${e.label} [${bar}] ${e.done}/${e.total || '?'} ${fmt(elapsed)}s${eta}${metrics}`;
+    if (stream.isTTY) {
+      stream.write(`\r${line.slice(0, (stream.columns ?? 120) - 1)}\x1b[K${finished ? '\n' : ''}`);
+    } else if (finished || now - lastPrint >= minIntervalMs) {
+      stream.write(line + '\n');
+      lastPrint = now;
+    }
+    if (finished) started.delete(e.label);
+  };
+}
