@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian/Ubuntu machine for primed: the Debian packages the tests, notebooks and
+# benchmarks use (PyTorch and faiss as oracles and peers, Jupyter's nbconvert + ipykernel for
+# the tslab kernel, Chromium for rendering figures), then the npm packages from the lockfile.
+# Safe to run again: it installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+debs="python3-torch python3-faiss python3-numpy jupyter-nbconvert python3-ipykernel chromium"
+missing=""
+for p in $debs; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" -eq 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO="sudo"; else SUDO="none"; fi
+  if [ "$SUDO" = "none" ]; then
+    echo "setup: missing Debian packages:$missing (install them as root); continuing with npm" >&2
+  else
+    echo "setup: apt-get install$missing" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -q >/dev/null
+    $SUDO apt-get install -y -q $missing >/dev/null
+  fi
+fi
+echo "setup: npm ci" >&2
+npm ci --no-audit --no-fund 2>&1 | grep -v 'Unknown user config' | tail -3
+test -d node_modules/@tensorflow/tfjs || { echo "setup: npm ci failed" >&2; exit 1; }
+echo "setup: done ($(npx --no-install primed doctor 2>/dev/null | head -1))" >&2
