@@ -65,7 +65,8 @@ function packageVersion(name: string): string | undefined {
   }
 }
 
-function nativeBindingPresent(pkg: string): boolean {
+/** Whether a tfjs-node package's native binding file exists (checked without loading it). */
+export function nativeBindingPresent(pkg: string): boolean {
   try {
     const root = path.dirname(require.resolve(`${pkg}/package.json`));
     const lib = path.join(root, 'lib');

@@ -1,0 +1,290 @@
+/**
+ * The MGTIL protocol: evaluate zero-shot on every task, then for each task in order train on
+ * it and evaluate on every task's test set, filling one row of the accuracy matrix.
+ *
+ * After the zero-shot row and after every matrix row, the run directory is brought up to date
+ * atomically: `result.json` (everything), `matrix.csv`, `zero-shot.csv`, and the learner's state
+ * in `state/row-<t>/`. A run that was killed resumes from its last finished row (the learner
+ * reloads `state/row-<t>/`), and gives the same matrix as an uninterrupted run provided the
+ * learner is deterministic given its saved state (a learner that keeps an RNG saves it too).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { currentBackend, type BackendInfo } from '../backend';
+import { readJson, replaceDirAtomic, stableStringify, writeFileAtomic, writeJsonAtomic } from '../util/fs';
+import { silentProgress, type ProgressSink } from '../util/progress';
+import { macroOvrAuc } from './auc';
+import { matrixToCsv } from './matrix-io';
+import { computeMetrics, perDataset, type MetricSummary, type PerDatasetMetrics } from './metrics';
+
+/** What a learner reports for one task's test set. */
+export interface TaskEvaluation {
+  /** Top-1 accuracy in %. */
+  accuracy: number;
+  /** Optional class scores, row-major `[n, classes]`, for the AUC. */
+  scores?: Float32Array;
+  /** Class index per test item (with `scores`). */
+  labels?: Int32Array;
+}
+
+/** The model side of the protocol: a method wrapped around a model and the benchmark's data. */
+export interface ProtocolLearner {
+  /** Evaluates the current model on task `taskIndex`'s test set. */
+  evaluate(taskIndex: number): Promise<TaskEvaluation>;
+  /** Trains on task `taskIndex`. */
+  train(taskIndex: number, signal: { progress: ProgressSink }): Promise<void>;
+  /** Writes everything needed to continue from here (weights, optimiser, RNG) into `dir`. */
+  saveState(dir: string): Promise<void>;
+  /** Restores what {@link ProtocolLearner.saveState} wrote. */
+  loadState(dir: string): Promise<void>;
+}
+
+/** Seconds spent on one matrix row. */
+export interface RowTiming {
+  /** Training on the row's task. */
+  trainS: number;
+  /** Evaluating on every task. */
+  evalS: number;
+}
+
+/** Where a run's time went. */
+export interface ProtocolTimings {
+  /** Seconds of the zero-shot evaluation (`null` before it ran). */
+  zeroShotEvalS: number | null;
+  /** Train and eval seconds per finished row. */
+  rows: RowTiming[];
+}
+
+/** The result of a protocol run, complete or partial; `result.json` holds exactly this. */
+export interface ProtocolResult {
+  /** Format version of `result.json`. */
+  version: 1;
+  /** Task (dataset) names in training order. */
+  tasks: string[];
+  /** The configuration the caller passed (opaque JSON), stored to validate resumes. */
+  config: unknown;
+  /** The seed the caller passed. */
+  seed: number;
+  /** The tfjs backend in use (`null` when none was initialised). */
+  backend: BackendInfo | null;
+  /** Zero-shot accuracy per task, or `null` before it is measured. */
+  zeroShot: number[] | null;
+  /** Zero-shot macro ROC-AUC (%) per task; `null` entries where the learner gave no scores. */
+  zeroShotAuc: (number | null)[] | null;
+  /** Finished rows of the accuracy matrix: `matrix[t][d]` after training task t. */
+  matrix: number[][];
+  /** Macro ROC-AUC (%) per row and task, beside the matrix; `null` where no scores. */
+  aucMatrix: (number | null)[][];
+  /** Number of finished rows. */
+  rowsDone: number;
+  /** True once every row is finished. */
+  complete: boolean;
+  /** All metrics, once complete (`auc` = mean of the last AUC row when every task has one). */
+  metrics: MetricSummary | null;
+  /** Per-dataset Transfer/Avg/Last (Tables 7/8), once complete. */
+  perDataset: PerDatasetMetrics | null;
+  /** Seconds spent: the zero-shot evaluation, then train/eval per row. */
+  timings: ProtocolTimings;
+  /** Row index each resume started from, in order (empty for an uninterrupted run). */
+  resumedAtRow: number[];
+}
+
+/** Options of {@link runProtocol}. */
+export interface ProtocolOptions {
+  /** Task names in training order (also the matrix's column order). */
+  tasks: string[];
+  /** The learner. */
+  learner: ProtocolLearner;
+  /** Run directory: `result.json`, `matrix.csv`, `zero-shot.csv`, `state/`. */
+  runDir: string;
+  /** Configuration to record (any JSON value); a resume requires an equal one. */
+  config: unknown;
+  /** Seed to record; a resume requires the same one. */
+  seed: number;
+  /**
+   * Whether an existing run in `runDir` is resumed. Default true. With false, a `runDir` that
+   * already holds a `result.json` is an error.
+   */
+  resume?: boolean;
+  /**
+   * Which learner states to keep: `last` (default) deletes `state/row-<t−1>/` once row t is
+   * recorded, since model checkpoints are large; `all` keeps every row's.
+   */
+  keepStates?: 'last' | 'all';
+  /** Progress events: one per finished evaluation/training step; also given to `learner.train`. */
+  progress?: ProgressSink;
+  /** Called after each row is recorded, with a copy of the partial result (e.g. a live forgetting curve). */
+  onRow?: (row: number, partial: ProtocolResult) => void | Promise<void>;
+  /** Stops the run between steps (the rows recorded so far stay, and resume later). */
+  signal?: AbortSignal;
+}
+
+/** Path of the learner state written after row `t`. */
+export function rowStateDir(runDir: string, t: number): string {
+  return path.join(runDir, 'state', `row-${t}`);
+}
+
+/** The first path where two JSON values differ, e.g. `config.lr`, or null when equal. */
+function firstDifference(a: unknown, b: unknown, at: string): string | null {
+  if (stableStringify(a) === stableStringify(b)) return null;
+  if (a && b && typeof a === 'object' && typeof b === 'object' && Array.isArray(a) === Array.isArray(b)) {
+    const ao = a as Record<string, unknown>;
+    const bo = b as Record<string, unknown>;
+    const keys = [...new Set([...Object.keys(ao), ...Object.keys(bo)])].sort();
+    for (const k of keys) {
+      const d = firstDifference(ao[k], bo[k], Array.isArray(a) ? `${at}[${k}]` : `${at}.${k}`);
+      if (d) return d;
+    }
+  }
+  return at;
+}
+
+function describe(v: unknown): string {
+  const s = JSON.stringify(v);
+  return s === undefined ? 'absent' : s.length > 80 ? s.slice(0, 77) + '...' : s;
+}
+
+function valueAt(root: unknown, pathText: string, rootName: string): unknown {
+  const parts = pathText.slice(rootName.length).match(/[^.[\]]+/g) ?? [];
+  let v: unknown = root;
+  for (const p of parts) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[p] : undefined;
+  return v;
+}
+
+/** Checks that a stored run is the same experiment; the error names the differing field. */
+function checkSameRun(stored: ProtocolResult, options: ProtocolOptions, file: string): void {
+  const pairs: [string, unknown, unknown][] = [
+    ['tasks', stored.tasks, options.tasks],
+    ['seed', stored.seed, options.seed],
+    ['config', stored.config, options.config],
+  ];
+  for (const [name, old, now] of pairs) {
+    const at = firstDifference(old, now, name);
+    if (at) {
+      throw new Error(
+        `${file}: cannot resume: the stored ${at} (${describe(valueAt(old, at, name))}) differs from the new one (${describe(valueAt(now, at, name))}); use a new run directory or the same ${name}`,
+      );
+    }
+  }
+}
+
+function aucOf(ev: TaskEvaluation, where: string): number | null {
+  if (!ev.scores || !ev.labels) return null;
+  const n = ev.labels.length;
+  if (n === 0 || ev.scores.length % n !== 0) throw new Error(`${where}: scores (${ev.scores.length}) is not a multiple of labels (${n})`);
+  const a = macroOvrAuc(ev.scores, ev.labels, ev.scores.length / n).auc;
+  return a === null ? null : a * 100;
+}
+
+function checkAccuracy(ev: TaskEvaluation, where: string): number {
+  if (!ev || typeof ev.accuracy !== 'number' || !Number.isFinite(ev.accuracy)) {
+    throw new Error(`${where}: learner.evaluate returned accuracy ${describe(ev?.accuracy)}, not a finite number`);
+  }
+  return ev.accuracy;
+}
+
+/**
+ * Runs (or resumes) the MGTIL protocol and returns the complete result. See the module comment
+ * for the files written.
+ */
+export async function runProtocol(options: ProtocolOptions): Promise<ProtocolResult> {
+  const { tasks, learner, runDir } = options;
+  const progress = options.progress ?? silentProgress;
+  const keep = options.keepStates ?? 'last';
+  if (!Array.isArray(tasks) || tasks.length === 0 || tasks.some((t) => typeof t !== 'string' || t === '')) {
+    throw new Error('runProtocol: option tasks must be a non-empty array of task names');
+  }
+  if (new Set(tasks).size !== tasks.length) throw new Error('runProtocol: option tasks has a repeated name');
+  if (keep !== 'last' && keep !== 'all') throw new Error(`runProtocol: option keepStates must be "last" or "all", got ${describe(keep)}`);
+  if (!Number.isFinite(options.seed)) throw new Error(`runProtocol: option seed must be a number, got ${describe(options.seed)}`);
+  const T = tasks.length;
+  const resultFile = path.join(runDir, 'result.json');
+
+  let result: ProtocolResult;
+  if (fs.existsSync(resultFile)) {
+    if (options.resume === false) throw new Error(`${resultFile}: a run already exists here and option resume is false; use a new run directory`);
+    result = readJson<ProtocolResult>(resultFile);
+    if (result.version !== 1) throw new Error(`${resultFile}: unknown result version ${describe(result.version)}`);
+    checkSameRun(result, options, resultFile);
+    if (result.rowsDone > 0) await learner.loadState(rowStateDir(runDir, result.rowsDone - 1));
+    if (!result.complete) result.resumedAtRow.push(result.rowsDone);
+  } else {
+    result = {
+      version: 1,
+      tasks: tasks.slice(),
+      config: options.config,
+      seed: options.seed,
+      backend: currentBackend() ?? null,
+      zeroShot: null,
+      zeroShotAuc: null,
+      matrix: [],
+      aucMatrix: [],
+      rowsDone: 0,
+      complete: false,
+      metrics: null,
+      perDataset: null,
+      timings: { zeroShotEvalS: null, rows: [] },
+      resumedAtRow: [],
+    };
+  }
+  result.backend = currentBackend() ?? result.backend;
+
+  const save = () => {
+    writeJsonAtomic(resultFile, result);
+    writeFileAtomic(path.join(runDir, 'matrix.csv'), matrixToCsv(result.matrix, tasks, tasks.slice(0, result.rowsDone)));
+    if (result.zeroShot) writeFileAtomic(path.join(runDir, 'zero-shot.csv'), matrixToCsv([result.zeroShot], tasks));
+  };
+  const stop = () => {
+    if (options.signal?.aborted) throw new Error(`runProtocol: aborted after ${result.rowsDone} of ${T} rows; run again with the same options to resume`);
+  };
+  const evaluateAll = async (label: string): Promise<{ acc: number[]; auc: (number | null)[]; seconds: number }> => {
+    const t0 = performance.now();
+    const acc: number[] = [];
+    const auc: (number | null)[] = [];
+    for (let d = 0; d < T; d++) {
+      stop();
+      const ev = await learner.evaluate(d);
+      const where = `${label}, task ${d} (${tasks[d]})`;
+      acc.push(checkAccuracy(ev, where));
+      auc.push(aucOf(ev, where));
+      progress({ label, done: d + 1, total: T, metrics: { accuracy: ev.accuracy } });
+    }
+    return { acc, auc, seconds: (performance.now() - t0) / 1000 };
+  };
+
+  if (!result.zeroShot) {
+    const zs = await evaluateAll('evaluate zero-shot');
+    result.zeroShot = zs.acc;
+    result.zeroShotAuc = zs.auc;
+    result.timings.zeroShotEvalS = zs.seconds;
+    save();
+  }
+
+  for (let t = result.rowsDone; t < T; t++) {
+    stop();
+    const t0 = performance.now();
+    await learner.train(t, { progress });
+    const trainS = (performance.now() - t0) / 1000;
+    progress({ label: `train ${tasks[t]}`, done: t + 1, total: T });
+    const row = await evaluateAll(`evaluate after ${tasks[t]}`);
+    await replaceDirAtomic(rowStateDir(runDir, t), (dir) => learner.saveState(dir));
+    result.matrix.push(row.acc);
+    result.aucMatrix.push(row.auc);
+    result.timings.rows.push({ trainS, evalS: row.seconds });
+    result.rowsDone = t + 1;
+    if (result.rowsDone === T) {
+      result.complete = true;
+      const lastAuc = result.aucMatrix[T - 1];
+      result.metrics = computeMetrics(result.matrix, {
+        zeroShot: result.zeroShot,
+        aucPerTask: lastAuc.some((a) => a !== null) ? lastAuc : undefined,
+      });
+      result.perDataset = perDataset(result.matrix);
+    }
+    save();
+    if (keep === 'last' && t > 0) fs.rmSync(rowStateDir(runDir, t - 1), { recursive: true, force: true });
+    progress({ label: 'protocol', done: result.rowsDone, total: T });
+    if (options.onRow) await options.onRow(t, structuredClone(result));
+  }
+  return result;
+}
