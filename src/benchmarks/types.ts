@@ -1,0 +1,72 @@
+/**
+ * Benchmark specs are data: a list of task specs and two task orders, printable and saved next
+ * to the results they produced. Loading and checking live in `load.ts` and `check.ts`.
+ */
+import type { SplitFractions } from '../data/splits';
+import type { SplitName } from '../data/types';
+
+/** A task order: Order I or Order II of the paper. */
+export type TaskOrder = 'I' | 'II';
+
+/** Where a task's data comes from, relative to the benchmark root. */
+export type TaskSource =
+  | {
+      /** A MedMNIST-style `.npz` shipped with the project. */
+      kind: 'medmnist-npz';
+      /** Path of the npz relative to the root, e.g. `medmnist/pneumoniamnist.npz`. */
+      file: string;
+      /** Deterministic re-split of one stored split (files without official splits). */
+      resplit?: { from: SplitName; seed: number; fractions: SplitFractions };
+    }
+  | {
+      /** A dataset the user prepares: `<root>/<dir>/manifest.csv|jsonl`, or class folders. */
+      kind: 'local';
+      /** Folder relative to the root; the task id. */
+      dir: string;
+    };
+
+/** One task (dataset) of a benchmark. */
+export interface TaskSpec {
+  /** Short id, e.g. `pd`, `pneumoniamnist`. */
+  id: string;
+  /** The name the paper uses, e.g. `NuCLS`. */
+  paperName: string;
+  /** Full dataset name. */
+  title: string;
+  /** Domain / modality used in prompts, e.g. `chest X-ray`. */
+  domain: string;
+  /** Class names in label order, as they appear in prompts. */
+  classNames: string[];
+  /** The dataset's own label spellings (folder names, CSV codes), same order as `classNames`. */
+  nativeLabels: string[];
+  /** Prompt templates with `{}`; the first is used for training. */
+  templates: string[];
+  /** Where the data is read from. */
+  source: TaskSource;
+  /** Where the public dataset comes from. */
+  origin: string;
+  /** Licence / access terms. */
+  licence: string;
+  /** The dataset's native layout as distributed. */
+  nativeLayout: string;
+  /** The rule that makes multi-label sources single-label, when there is one. */
+  singleLabelRule?: string;
+  /** Number of images the paper reports. */
+  paperImages?: number;
+}
+
+/** A benchmark: its tasks and both orders. */
+export interface BenchmarkSpec {
+  /** Id used on the command line, e.g. `hieramedtransfer`. */
+  name: string;
+  /** Display title. */
+  title: string;
+  /** One paragraph: what it is and where its data must be. */
+  description: string;
+  /** Every task, by id. */
+  tasks: TaskSpec[];
+  /** Task ids in training order, per order. */
+  orders: Record<TaskOrder, string[]>;
+  /** `bundled` when the data ships with the project (root defaults to the bundled data folder). */
+  data: 'bundled' | 'local';
+}
