@@ -1,0 +1,78 @@
+/**
+ * LwF (Li & Hoiem, TPAMI 2017) for a dual encoder: the "old heads" are the class prompts of the
+ * earlier tasks. On each batch of the current task, the student's logits over those prompts
+ * are distilled from the model at the start of the task (T = 2, Eq. 2 of the paper).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { DualEncoderLike } from '../model/types';
+import { lwfDistillation } from '../train/losses';
+import { batchImages, classLogits, classPrompts, tokenize } from '../train/task-loss';
+import { modelWithWeights } from '../train/weights';
+import type { ContinualMethod } from './types';
+import { numberIn, resolveMethodOptions } from './options';
+import { readJson, writeJsonAtomic } from '../util/fs';
+import * as path from 'node:path';
+import * as fs from 'node:fs';
+
+/** Options of {@link lwf}. */
+export interface LwfOptions {
+  /** Weight of the distillation term. Default 1. */
+  weight: number;
+  /** Temperature T. Default 2. */
+  temperature: number;
+}
+
+/** The LwF method. */
+export function lwf(options: Partial<LwfOptions> = {}): ContinualMethod {
+  const o = resolveMethodOptions('lwf', { weight: 1, temperature: 2 }, options, { weight: numberIn(0), temperature: numberIn(1e-6) });
+  let oldPrompts: string[] = [];
+  let teacher: DualEncoderLike | undefined;
+  let promptIds: tf.Tensor2D | undefined;
+  let stepTensors: tf.Tensor[] = []; // freed after the step (or at the next one if the step failed)
+  const release = () => {
+    tf.dispose(stepTensors);
+    stepTensors = [];
+  };
+  return {
+    name: 'lwf',
+    options: o,
+    beforeTask: (ctx) => {
+      if (oldPrompts.length === 0) return;
+      teacher = modelWithWeights(ctx.model, ctx.startWeights);
+      promptIds = tokenize(ctx.model, oldPrompts);
+    },
+    lossTerms: (ctx) => {
+      release();
+      if (!teacher || !promptIds) return [];
+      const images = batchImages(ctx.batch);
+      const t = classLogits(teacher, images, promptIds);
+      stepTensors = [images, t];
+      const ids = promptIds;
+      return [{
+        name: 'lwf', weight: o.weight,
+        compute: () => tf.tidy(() => {
+          const s = classLogits(ctx.model, images, ids);
+          return lwfDistillation(t, s, o.temperature);
+        }),
+      }];
+    },
+    afterStep: () => release(),
+    afterTask: (ctx) => {
+      release();
+      teacher?.dispose();
+      promptIds?.dispose();
+      teacher = promptIds = undefined;
+      oldPrompts = [...oldPrompts, ...classPrompts(ctx.task.dataset)];
+    },
+    saveState: (dir) => writeJsonAtomic(path.join(dir, 'lwf.json'), { oldPrompts }),
+    loadState: (dir) => {
+      const f = path.join(dir, 'lwf.json');
+      if (fs.existsSync(f)) oldPrompts = readJson<{ oldPrompts: string[] }>(f).oldPrompts;
+    },
+    dispose: () => {
+      release();
+      teacher?.dispose();
+      promptIds?.dispose();
+    },
+  };
+}

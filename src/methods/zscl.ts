@@ -1,0 +1,153 @@
+/**
+ * ZSCL (Zheng et al., ICCV 2023) as its code does it (primed-paper.md §7.3): distillation from
+ * the initial model on a reference set (image→text and text→image, T = 2, text embeddings from
+ * the teacher's text tower), l2 towards the start-of-task weights, and a weight ensemble:
+ * at every step with `step % avgFreq == 0`, `n += 1; θ̂ ← (θ̂·n + θ)/(n + 1)`, θ̂ starting as
+ * the start-of-task weights; the task ends with θ̂.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import type { DualEncoderLike } from '../model/types';
+import { l2Penalty, zsclDistillation } from '../train/losses';
+import { tokenize } from '../train/task-loss';
+import { disposeWeights, restoreWeights, type WeightSnapshot } from '../train/weights';
+import { readJson, writeJsonAtomic } from '../util/fs';
+import type { ContinualMethod } from './types';
+import { isBoolean, numberIn, positiveInteger, resolveMethodOptions } from './options';
+import { checkReferenceSource, drawReferenceBatch, type ReferenceSource } from './reference';
+import { checkTeacher, makeTeacher, type TeacherChoice } from './teacher';
+import { copySnapshot, loadSnapshot, saveSnapshot } from './state';
+
+/** Options of {@link zscl}. */
+export interface ZsclOptions {
+  /** Reference pairs (only their images and the set's captions are used). Required. */
+  referenceSet: ReferenceSource | undefined;
+  /** Reference images per step. Default 64. */
+  referenceBatchSize: number;
+  /** Teacher. Default `initial` (ZSCL's choice). */
+  teacher: TeacherChoice;
+  /** KD temperature. Default 2. */
+  temperature: number;
+  /** Weight of each distillation direction. Default 1. */
+  distillWeight: number;
+  /** Weight of the l2 term. Default 1. */
+  l2: number;
+  /** Weight ensemble on/off. Default true. */
+  weightEnsemble: boolean;
+  /** Steps between ensemble updates. Default 100. */
+  avgFreq: number;
+}
+
+/** Default ZSCL options. */
+export const ZSCL_DEFAULTS: ZsclOptions = {
+  referenceSet: undefined, referenceBatchSize: 64, teacher: 'initial', temperature: 2, distillWeight: 1, l2: 1, weightEnsemble: true, avgFreq: 100,
+};
+
+/** `(avg·n + current)/(n + 1)` for every name of `avg` (ZSCL's `merge_we`), in place. */
+export function mergeIntoEnsemble(avg: WeightSnapshot, current: ReadonlyMap<string, tf.Tensor>, n: number): void {
+  for (const [name, a] of avg) {
+    const c = current.get(name);
+    if (!c) throw new Error(`weight ensemble: model lacks ${name}`);
+    avg.set(name, tf.tidy(() => tf.keep(tf.div(tf.add(tf.mul(a, n), c), n + 1))));
+    a.dispose();
+  }
+}
+
+function embedTexts(model: DualEncoderLike, texts: string[], chunk = 256): tf.Tensor2D {
+  const parts: tf.Tensor2D[] = [];
+  for (let i = 0; i < texts.length; i += chunk) {
+    parts.push(tf.tidy(() => {
+      const ids = tokenize(model, texts.slice(i, i + chunk));
+      return model.encodeText(ids);
+    }));
+  }
+  const out = tf.concat(parts, 0);
+  tf.dispose(parts);
+  return out;
+}
+
+/** The ZSCL method. */
+export function zscl(options: Partial<ZsclOptions> = {}): ContinualMethod {
+  const o = resolveMethodOptions('zscl', ZSCL_DEFAULTS, options, {
+    referenceSet: checkReferenceSource, referenceBatchSize: positiveInteger, teacher: checkTeacher, temperature: numberIn(1e-6),
+    distillWeight: numberIn(0), l2: numberIn(0), weightEnsemble: isBoolean, avgFreq: positiveInteger,
+  });
+  if (!o.referenceSet) throw new Error('method zscl: option referenceSet is required');
+  const source = o.referenceSet;
+  let initial: WeightSnapshot | undefined;
+  let teacher: DualEncoderLike | undefined;
+  let setTexts: tf.Tensor2D | undefined; // teacher embeddings of every caption of an in-memory set
+  let ensemble: WeightSnapshot | undefined;
+  let merges = 0;
+  let stepTensors: tf.Tensor[] = [];
+  const release = () => { tf.dispose(stepTensors); stepTensors = []; };
+  const endTask = () => {
+    release();
+    teacher?.dispose();
+    setTexts?.dispose();
+    disposeWeights(ensemble);
+    teacher = setTexts = ensemble = undefined;
+  };
+  return {
+    name: 'zscl',
+    options: o,
+    beforeTask: (ctx) => {
+      initial ??= copySnapshot(ctx.startWeights);
+      endTask(); // drops a stale ensemble loaded with the state between tasks
+      teacher = makeTeacher(ctx.model, o.teacher, ctx.startWeights, initial);
+      if (typeof source !== 'function') setTexts = embedTexts(teacher, source.captions);
+      ensemble = copySnapshot(ctx.startWeights);
+      merges = 0;
+    },
+    lossTerms: async (ctx) => {
+      release();
+      const ref = await drawReferenceBatch(source, {
+        taskIndex: ctx.task.taskIndex, step: ctx.step, batchSize: o.referenceBatchSize, rng: ctx.stepRng('reference'), preprocess: ctx.preprocess,
+      });
+      const images = tf.tensor4d(ref.images, ref.shape, 'float32');
+      const texts = setTexts ?? embedTexts(teacher!, ref.captions);
+      const scale = ctx.model.logitScale();
+      const tLogits = tf.tidy(() => tf.mul(tf.matMul(teacher!.encodeImage(images), texts, false, true), scale) as tf.Tensor2D);
+      stepTensors = [images, tLogits, scale, ...(texts === setTexts ? [] : [texts])];
+      const sLogits = () => tf.mul(tf.matMul(ctx.model.encodeImage(images), texts, false, true), scale) as tf.Tensor2D;
+      const params = ctx.model.trainableVariables();
+      const anchors = ctx.trainableNames.map((n) => ctx.startWeights.get(n)!);
+      return [
+        { name: 'zscl-image', weight: o.distillWeight, compute: () => tf.tidy(() => zsclDistillation(tLogits, sLogits(), o.temperature)) },
+        { name: 'zscl-text', weight: o.distillWeight, compute: () => tf.tidy(() => zsclDistillation(tf.transpose(tLogits), tf.transpose(sLogits()), o.temperature)) },
+        { name: 'l2', weight: o.l2, compute: () => l2Penalty(params, anchors) },
+      ];
+    },
+    afterStep: (ctx) => {
+      release();
+      if (o.weightEnsemble && ctx.step % o.avgFreq === 0) {
+        merges += 1;
+        mergeIntoEnsemble(ensemble!, ctx.model.namedVariables(), merges);
+      }
+    },
+    afterTask: (ctx) => {
+      if (o.weightEnsemble) restoreWeights(ctx.model, ensemble!);
+      endTask();
+    },
+    saveState: (dir) => {
+      saveSnapshot(dir, 'initial', initial);
+      saveSnapshot(dir, 'ensemble', ensemble);
+      writeJsonAtomic(path.join(dir, 'zscl.json'), { merges });
+    },
+    loadState: (dir) => {
+      disposeWeights(initial);
+      initial = loadSnapshot(dir, 'initial');
+      const saved = loadSnapshot(dir, 'ensemble');
+      if (saved) {
+        disposeWeights(ensemble);
+        ensemble = saved;
+      }
+      if (fs.existsSync(path.join(dir, 'zscl.json'))) merges = readJson<{ merges: number }>(path.join(dir, 'zscl.json')).merges;
+    },
+    dispose: () => {
+      endTask();
+      disposeWeights(initial);
+    },
+  };
+}
