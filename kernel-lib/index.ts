@@ -1,0 +1,11 @@
+/**
+ * What notebooks import (from the compiled `dist/kernel-lib`, see notebooks/README):
+ * one-line set-up, inline figures and tables, live progress and curves.
+ */
+export * from './setup';
+export * from './display';
+export * from './progress';
+export { inKernel, displayMode, sendBundle, setDisplayWriter, type MimeBundle, type DisplayContent, type DisplayWriter } from './kernel';
+export * from '../src/report/figures';
+export type { PlotlyFigure, PlotlyTrace } from '../src/report/plotly-types';
+export { writeFigure, writeFigureHtml, writeFigureImage, renderFigure, figureHtml } from '../src/report/export';

@@ -1,0 +1,334 @@
+/**
+ * Figure specs for primed's results: pure functions from numbers to a plotly `{ data, layout }`.
+ * No I/O and no plotly import here, so they run in tests, in the CLI (see `export.ts`) and in
+ * notebooks (see `kernel-lib/display.ts`) alike. The paper's figures they reproduce:
+ * accuracy matrix (tables), forgetting curves (Fig. 4/7), method comparison, zero-shot radar
+ * (Fig. 9) and retrieval-size curve (Fig. 8).
+ */
+import type { PlotlyFigure, PlotlyTrace } from './plotly-types';
+
+/** Default size of every figure (px); plotly's own default is 700×450. */
+export const DEFAULT_FIGURE_SIZE: FigureSize = { width: 760, height: 480 };
+
+/** A figure size in px. */
+export interface FigureSize {
+  /** Width in px. */
+  readonly width: number;
+  /** Height in px. */
+  readonly height: number;
+}
+
+function baseLayout(title: string | undefined, extra: Record<string, unknown>): Record<string, unknown> {
+  return {
+    ...(title ? { title: { text: title } } : {}),
+    width: DEFAULT_FIGURE_SIZE.width,
+    height: DEFAULT_FIGURE_SIZE.height,
+    font: { family: 'Arial, sans-serif', size: 13 },
+    ...extra,
+  };
+}
+
+function checkFinite(values: readonly number[], what: string): void {
+  values.forEach((v, i) => {
+    if (typeof v !== 'number' || Number.isNaN(v)) throw new Error(`${what}[${i}] must be a number, got ${String(v)}`);
+  });
+}
+
+function checkLength(values: readonly unknown[], n: number, what: string, against: string): void {
+  if (values.length !== n) throw new Error(`${what} has ${values.length} entries but ${against} has ${n}`);
+}
+
+/** Input of {@link accuracyMatrixFigure}. */
+export interface AccuracyMatrixInput {
+  /** A[t][d]: top-1 accuracy (%) on dataset d after training task t; rows may be fewer than datasets while a run is going. */
+  matrix: readonly (readonly number[])[];
+  /** Dataset names in task order (the columns). */
+  datasets: readonly string[];
+  /** Optional zero-shot accuracies (one per dataset), drawn as an extra first row `zero-shot`. */
+  zeroShot?: readonly number[];
+  /** Row labels; default `after <dataset of task t>`. */
+  rowLabels?: readonly string[];
+  /** Figure title. */
+  title?: string;
+  /** Decimals of the annotated values; default 1. */
+  decimals?: number;
+}
+
+/**
+ * Accuracy-matrix heatmap: rows = "after task t" (first task on top), columns = datasets,
+ * every cell annotated with its value. Colour scale fixed to 0–100 so figures compare.
+ */
+export function accuracyMatrixFigure(input: AccuracyMatrixInput): PlotlyFigure {
+  const { matrix, datasets } = input;
+  const decimals = input.decimals ?? 1;
+  if (datasets.length === 0) throw new Error('accuracyMatrixFigure: datasets is empty');
+  if (matrix.length > datasets.length) throw new Error(`accuracyMatrixFigure: matrix has ${matrix.length} rows but only ${datasets.length} datasets`);
+  matrix.forEach((row, t) => {
+    checkLength(row, datasets.length, `accuracyMatrixFigure: matrix[${t}]`, 'datasets');
+    checkFinite(row, `accuracyMatrixFigure: matrix[${t}]`);
+  });
+  const rows = matrix.map((r) => [...r]);
+  let labels = input.rowLabels ? [...input.rowLabels] : matrix.map((_, t) => `after ${datasets[t]}`);
+  checkLength(labels, matrix.length, 'accuracyMatrixFigure: rowLabels', 'matrix');
+  if (input.zeroShot) {
+    checkLength(input.zeroShot, datasets.length, 'accuracyMatrixFigure: zeroShot', 'datasets');
+    checkFinite(input.zeroShot, 'accuracyMatrixFigure: zeroShot');
+    rows.unshift([...input.zeroShot]);
+    labels = ['zero-shot', ...labels];
+  }
+  const text = rows.map((r) => r.map((v) => v.toFixed(decimals)));
+  const trace: PlotlyTrace = {
+    type: 'heatmap',
+    z: rows,
+    x: [...datasets],
+    y: labels,
+    text,
+    texttemplate: '%{text}',
+    hovertemplate: '%{y}<br>%{x}: %{z:.2f}%<extra></extra>',
+    colorscale: 'Viridis',
+    zmin: 0,
+    zmax: 100,
+    colorbar: { title: { text: 'accuracy (%)' } },
+  };
+  return {
+    data: [trace],
+    layout: baseLayout(input.title, {
+      xaxis: { title: { text: 'evaluated on' }, side: 'bottom', automargin: true },
+      yaxis: { title: { text: 'model', standoff: 12 }, autorange: 'reversed', automargin: true },
+    }),
+  };
+}
+
+/** One method's curve in {@link forgettingCurvesFigure}. */
+export interface CurveSeries {
+  /** Legend name (method, sequence or backbone). */
+  name: string;
+  /** x values. */
+  x: readonly number[];
+  /** y values, same length as x. */
+  y: readonly number[];
+  /** Optional symmetric error (e.g. sd over seeds), same length as y. */
+  error?: readonly number[];
+}
+
+/** Input of {@link forgettingCurvesFigure}. */
+export interface ForgettingCurvesInput {
+  /** The dataset whose accuracy is tracked (for the title and axis). */
+  dataset: string;
+  /** One series per method: x = training step (0 = zero-shot), y = accuracy (%). */
+  series: readonly CurveSeries[];
+  /** Names of the tasks learned at steps 1..T, shown as x tick labels. */
+  taskNames?: readonly string[];
+  /** Figure title; default `Accuracy on <dataset> as tasks are learned`. */
+  title?: string;
+}
+
+function scatterTrace(s: CurveSeries, where: string): PlotlyTrace {
+  checkLength(s.y, s.x.length, `${where}: series "${s.name}" y`, 'x');
+  checkFinite(s.x, `${where}: series "${s.name}" x`);
+  checkFinite(s.y, `${where}: series "${s.name}" y`);
+  const trace: PlotlyTrace = { type: 'scatter', mode: 'lines+markers', name: s.name, x: [...s.x], y: [...s.y] };
+  if (s.error) {
+    checkLength(s.error, s.y.length, `${where}: series "${s.name}" error`, 'y');
+    trace.error_y = { type: 'data', array: [...s.error], visible: true };
+  }
+  return trace;
+}
+
+/**
+ * Forgetting curves in the style of the paper's Fig. 4/7: accuracy (%) on one dataset vs the
+ * training step (step 0 = zero-shot, step t = after task t), one line per method.
+ */
+export function forgettingCurvesFigure(input: ForgettingCurvesInput): PlotlyFigure {
+  if (input.series.length === 0) throw new Error('forgettingCurvesFigure: series is empty');
+  const data = input.series.map((s) => scatterTrace(s, 'forgettingCurvesFigure'));
+  const xaxis: Record<string, unknown> = { title: { text: 'training step (task)' }, dtick: 1, zeroline: false };
+  if (input.taskNames) {
+    const steps = input.taskNames.map((_, i) => i + 1);
+    xaxis.tickmode = 'array';
+    xaxis.tickvals = [0, ...steps];
+    xaxis.ticktext = ['zero-shot', ...input.taskNames.map((n, i) => `${i + 1}: ${n}`)];
+  }
+  return {
+    data,
+    layout: baseLayout(input.title ?? `Accuracy on ${input.dataset} as tasks are learned`, {
+      xaxis,
+      yaxis: { title: { text: `accuracy on ${input.dataset} (%)` }, rangemode: 'tozero' },
+      showlegend: true,
+      legend: { orientation: 'h', y: -0.2 },
+    }),
+  };
+}
+
+/** One method's results in {@link forgettingCurvesFromMatrices}. */
+export interface MethodMatrix {
+  /** Method name. */
+  method: string;
+  /** Accuracy matrix A[t][d] (rows so far, possibly fewer than T while a run goes on). */
+  matrix: readonly (readonly number[])[];
+  /** Zero-shot accuracy per dataset; when present it becomes step 0. */
+  zeroShot?: readonly number[];
+}
+
+/**
+ * Builds the forgetting curves of dataset column `datasetIndex` from accuracy matrices:
+ * step 0 = zero-shot (when given), step t = A[t-1][d].
+ */
+export function forgettingCurvesFromMatrices(
+  results: readonly MethodMatrix[],
+  datasets: readonly string[],
+  datasetIndex: number,
+  title?: string,
+): PlotlyFigure {
+  if (!Number.isInteger(datasetIndex) || datasetIndex < 0 || datasetIndex >= datasets.length) {
+    throw new Error(`forgettingCurvesFromMatrices: datasetIndex ${datasetIndex} is outside 0..${datasets.length - 1}`);
+  }
+  const series = results.map((r) => {
+    const x: number[] = [];
+    const y: number[] = [];
+    if (r.zeroShot) {
+      checkLength(r.zeroShot, datasets.length, `forgettingCurvesFromMatrices: "${r.method}" zeroShot`, 'datasets');
+      x.push(0);
+      y.push(r.zeroShot[datasetIndex]);
+    }
+    r.matrix.forEach((row, t) => {
+      checkLength(row, datasets.length, `forgettingCurvesFromMatrices: "${r.method}" matrix[${t}]`, 'datasets');
+      x.push(t + 1);
+      y.push(row[datasetIndex]);
+    });
+    return { name: r.method, x, y };
+  });
+  return forgettingCurvesFigure({ dataset: datasets[datasetIndex], series, taskNames: datasets, title });
+}
+
+/** Input of {@link methodComparisonFigure}. */
+export interface MethodComparisonInput {
+  /** Category labels on the x axis (metrics such as Transfer/Avg/Last, or datasets). */
+  categories: readonly string[];
+  /** One entry per method: a value per category, optionally an sd per category. */
+  methods: readonly {
+    /** Method name (legend). */
+    name: string;
+    /** One value per category. */
+    values: readonly number[];
+    /** Optional sd per category, drawn as error bars. */
+    sd?: readonly number[];
+  }[];
+  /** y axis title; default `accuracy (%)`. */
+  valueLabel?: string;
+  /** Figure title. */
+  title?: string;
+  /** Decimals printed above the bars; default 1. */
+  decimals?: number;
+}
+
+/** Grouped bar chart comparing methods: one bar group per category, one colour per method, values printed on the bars. */
+export function methodComparisonFigure(input: MethodComparisonInput): PlotlyFigure {
+  if (input.methods.length === 0) throw new Error('methodComparisonFigure: methods is empty');
+  const decimals = input.decimals ?? 1;
+  const data = input.methods.map((m) => {
+    checkLength(m.values, input.categories.length, `methodComparisonFigure: method "${m.name}" values`, 'categories');
+    checkFinite(m.values, `methodComparisonFigure: method "${m.name}" values`);
+    const trace: PlotlyTrace = {
+      type: 'bar',
+      name: m.name,
+      x: [...input.categories],
+      y: [...m.values],
+      text: m.values.map((v) => v.toFixed(decimals)),
+      textposition: 'outside',
+    };
+    if (m.sd) {
+      checkLength(m.sd, m.values.length, `methodComparisonFigure: method "${m.name}" sd`, 'values');
+      trace.error_y = { type: 'data', array: [...m.sd], visible: true };
+    }
+    return trace;
+  });
+  return {
+    data,
+    layout: baseLayout(input.title, {
+      barmode: 'group',
+      xaxis: { title: { text: '' } },
+      yaxis: { title: { text: input.valueLabel ?? 'accuracy (%)' }, rangemode: 'tozero' },
+      legend: { orientation: 'h', y: -0.15 },
+    }),
+  };
+}
+
+/** Input of {@link radarFigure}. */
+export interface RadarInput {
+  /** Axis labels (datasets), in order around the circle. */
+  axes: readonly string[];
+  /** One closed polygon per series (backbone): a value per axis. */
+  series: readonly {
+    /** Backbone name (legend). */
+    name: string;
+    /** One value per axis. */
+    values: readonly number[];
+  }[];
+  /** Radial range; default [0, 100]. */
+  range?: readonly [number, number];
+  /** Figure title; default `Zero-shot accuracy per dataset`. */
+  title?: string;
+}
+
+/** Radar chart (paper Fig. 9): zero-shot accuracy per dataset, one polygon per backbone. */
+export function radarFigure(input: RadarInput): PlotlyFigure {
+  if (input.axes.length < 3) throw new Error(`radarFigure: needs at least 3 axes, got ${input.axes.length}`);
+  if (input.series.length === 0) throw new Error('radarFigure: series is empty');
+  const data = input.series.map((s) => {
+    checkLength(s.values, input.axes.length, `radarFigure: series "${s.name}" values`, 'axes');
+    checkFinite(s.values, `radarFigure: series "${s.name}" values`);
+    // Repeat the first point so the polygon closes.
+    return {
+      type: 'scatterpolar',
+      name: s.name,
+      r: [...s.values, s.values[0]],
+      theta: [...input.axes, input.axes[0]],
+      mode: 'lines+markers',
+      fill: 'toself',
+      opacity: 0.6,
+    } as PlotlyTrace;
+  });
+  return {
+    data,
+    layout: baseLayout(input.title ?? 'Zero-shot accuracy per dataset', {
+      polar: { radialaxis: { visible: true, range: [...(input.range ?? [0, 100])], ticksuffix: '%' } },
+      showlegend: true,
+      height: 560,
+    }),
+  };
+}
+
+/** Input of {@link retrievalSizeFigure}. */
+export interface RetrievalSizeInput {
+  /** One curve per task sequence (benchmark + order): x = retrieved samples, y = accuracy. */
+  series: readonly CurveSeries[];
+  /** Which accuracy is on the y axis; default `accuracy (%)`. */
+  valueLabel?: string;
+  /** Mark the chosen size with a vertical dashed line. */
+  chosen?: number;
+  /** Log-scale x axis; default false. */
+  logX?: boolean;
+  /** Figure title; default `Accuracy vs retrieved reference-set size`. */
+  title?: string;
+}
+
+/** Retrieval-size curve (paper Fig. 8): accuracy vs number of retrieved samples, one line per sequence. */
+export function retrievalSizeFigure(input: RetrievalSizeInput): PlotlyFigure {
+  if (input.series.length === 0) throw new Error('retrievalSizeFigure: series is empty');
+  const data = input.series.map((s) => scatterTrace(s, 'retrievalSizeFigure'));
+  const shapes =
+    input.chosen === undefined
+      ? []
+      : [{ type: 'line', xref: 'x', yref: 'paper', x0: input.chosen, x1: input.chosen, y0: 0, y1: 1, line: { dash: 'dash', color: 'grey' } }];
+  return {
+    data,
+    layout: baseLayout(input.title ?? 'Accuracy vs retrieved reference-set size', {
+      xaxis: { title: { text: 'retrieved samples' }, type: input.logX ? 'log' : 'linear' },
+      yaxis: { title: { text: input.valueLabel ?? 'accuracy (%)' } },
+      shapes,
+      showlegend: true,
+      legend: { orientation: 'h', y: -0.2 },
+    }),
+  };
+}
