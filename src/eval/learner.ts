@@ -1,0 +1,85 @@
+/**
+ * The usual {@link ProtocolLearner}: a model, a continual-learning method and the trainer,
+ * evaluated with task-incremental zero-shot classification. Its state after a row is the
+ * model's weights plus the method's state; mid-task checkpoints let a killed task resume.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { ClassificationDataset } from '../data/types';
+import type { DualEncoderLike } from '../model/types';
+import type { ContinualMethod } from '../methods';
+import { trainTask } from '../train/trainer';
+import type { TrainerOptions } from '../train/config';
+import { readWeightsFile, writeWeightsFile, snapshotWeights, restoreWeights, disposeWeights } from '../train/weights';
+import { classify } from './classify';
+import type { ProtocolLearner, TaskEvaluation } from './protocol';
+
+/** Prepares whatever a method needs before task `t` (e.g. PRIMED's retrieved reference set). */
+export type BeforeTaskHook = (taskIndex: number, model: DualEncoderLike) => Promise<void> | void;
+
+/** Options of {@link createMethodLearner}. */
+export interface MethodLearnerOptions {
+  /** The student; trained in place. */
+  model: DualEncoderLike;
+  /** Tasks in training order. */
+  tasks: ClassificationDataset[];
+  /** The continual-learning method (a trainer plugin). */
+  method: ContinualMethod;
+  /** Trainer options (steps, batch size, learning rate, seed...); `plugins` and `checkpointDir` are set here. */
+  trainer: Omit<TrainerOptions, 'plugins' | 'checkpointDir' | 'progress'>;
+  /** Extra plugins after the method (loggers, live displays). */
+  plugins?: TrainerOptions['plugins'];
+  /** Where mid-task checkpoints go (`<dir>/task-<t>`); default none (a killed task restarts). */
+  checkpointDir?: string;
+  /** Called before training each task. */
+  beforeTask?: BeforeTaskHook;
+  /** Images per evaluation batch. Default 128. */
+  evalBatchSize?: number;
+}
+
+const WEIGHTS_FILE = 'weights.safetensors';
+
+/** A {@link ProtocolLearner} that trains `method` on each task and evaluates every task's test split. */
+export function createMethodLearner(options: MethodLearnerOptions): ProtocolLearner {
+  const { model, tasks, method } = options;
+  const evalBatchSize = options.evalBatchSize ?? 128;
+  const taskCheckpoint = (t: number) => (options.checkpointDir ? path.join(options.checkpointDir, `task-${t}`) : undefined);
+  return {
+    async evaluate(taskIndex: number): Promise<TaskEvaluation> {
+      const r = await classify(model, tasks[taskIndex], { batchSize: evalBatchSize });
+      return { accuracy: r.accuracy, scores: r.scores, labels: r.labels };
+    },
+    async train(taskIndex, signal) {
+      // An earlier task's checkpoint is no longer needed once the next task starts.
+      if (options.checkpointDir && taskIndex > 0) fs.rmSync(taskCheckpoint(taskIndex - 1)!, { recursive: true, force: true });
+      await options.beforeTask?.(taskIndex, model);
+      await trainTask(model, { taskIndex, dataset: tasks[taskIndex] }, {
+        ...options.trainer,
+        plugins: [method, ...(options.plugins ?? [])],
+        checkpointDir: taskCheckpoint(taskIndex),
+        progress: signal.progress,
+      });
+    },
+    async saveState(dir) {
+      fs.mkdirSync(path.join(dir, 'method'), { recursive: true });
+      const snap = snapshotWeights(model);
+      try {
+        writeWeightsFile(path.join(dir, WEIGHTS_FILE), snap);
+      } finally {
+        disposeWeights(snap);
+      }
+      await method.saveState?.(path.join(dir, 'method'));
+    },
+    async loadState(dir) {
+      const file = path.join(dir, WEIGHTS_FILE);
+      if (!fs.existsSync(file)) throw new Error(`${dir}: no ${WEIGHTS_FILE}; this learner state is incomplete`);
+      const snap = readWeightsFile(file);
+      try {
+        restoreWeights(model, snap);
+      } finally {
+        disposeWeights(snap);
+      }
+      await method.loadState?.(path.join(dir, 'method'));
+    },
+  };
+}
