@@ -1,0 +1,76 @@
+/**
+ * One transformer layer, pre-LN (CLIP, timm ViT: `x + attn(ln1(x))`, `x + mlp(ln2(x))`) or post-LN
+ * (BERT: `ln1(x + attn(x))`, `ln2(x + mlp(x))`), with checkpoint-named parameters.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ParamStore } from './params';
+import { type AttentionParamNames, MultiHeadAttention } from './attention';
+import { LayerNorm } from './layer-norm';
+import { Mlp, type MlpParamNames } from './mlp';
+import type { Activation } from './ops';
+
+/** Where the LayerNorms sit. */
+export type NormPlacement = 'pre' | 'post';
+
+/** Everything that distinguishes the three layer flavours. */
+export interface TransformerLayerSpec {
+  /** Pre-LN or post-LN. */
+  norm: NormPlacement;
+  /** LayerNorm epsilon. */
+  eps: number;
+  /** MLP activation. */
+  activation: Activation;
+  /** Token width. */
+  width: number;
+  /** Attention heads. */
+  heads: number;
+  /** MLP hidden size. */
+  mlpDim: number;
+  /** Parameter names. */
+  names: {
+    /** First LayerNorm prefix (before attention, or after it for post-LN). */
+    ln1: string;
+    /** Second LayerNorm prefix. */
+    ln2: string;
+    /** Attention parameter names. */
+    attention: AttentionParamNames;
+    /** MLP parameter names. */
+    mlp: MlpParamNames;
+  };
+}
+
+/** A transformer layer. */
+export class TransformerLayer {
+  private readonly ln1: LayerNorm;
+  private readonly ln2: LayerNorm;
+  private readonly attention: MultiHeadAttention;
+  private readonly mlp: Mlp;
+
+  /** Declares the parameters in `store` (in checkpoint order: attention, norms, MLP as listed there). */
+  constructor(store: ParamStore, readonly spec: TransformerLayerSpec) {
+    const { names, width } = spec;
+    if (spec.norm === 'pre') {
+      this.ln1 = new LayerNorm(store, names.ln1, width, spec.eps);
+      this.attention = new MultiHeadAttention(store, names.attention, width, spec.heads);
+      this.ln2 = new LayerNorm(store, names.ln2, width, spec.eps);
+      this.mlp = new Mlp(store, names.mlp, width, spec.mlpDim, spec.activation);
+    } else {
+      this.attention = new MultiHeadAttention(store, names.attention, width, spec.heads);
+      this.ln1 = new LayerNorm(store, names.ln1, width, spec.eps);
+      this.mlp = new Mlp(store, names.mlp, width, spec.mlpDim, spec.activation);
+      this.ln2 = new LayerNorm(store, names.ln2, width, spec.eps);
+    }
+  }
+
+  /** `[B, T, width] → [B, T, width]`; `mask` is additive (see {@link MultiHeadAttention.apply}). */
+  apply(x: tf.Tensor3D, mask?: tf.Tensor): tf.Tensor3D {
+    return tf.tidy(() => {
+      if (this.spec.norm === 'pre') {
+        const h = tf.add(x, this.attention.apply(this.ln1.apply(x) as tf.Tensor3D, mask));
+        return tf.add(h, this.mlp.apply(this.ln2.apply(h))) as tf.Tensor3D;
+      }
+      const h = this.ln1.apply(tf.add(x, this.attention.apply(x, mask)));
+      return this.ln2.apply(tf.add(h, this.mlp.apply(h))) as tf.Tensor3D;
+    });
+  }
+}
