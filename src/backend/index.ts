@@ -124,6 +124,20 @@ function parseForced(value: string, source: string): BackendName {
 }
 
 async function tryWasm(threads: number): Promise<{ ok: boolean; threads: number; simd: boolean; problem?: string }> {
+  // Emscripten's Node glue installs process-wide handlers that re-throw every uncaught error,
+  // which makes Node print the whole minified wasm loader as the error's source line.
+  const before = {
+    uncaughtException: process.listeners('uncaughtException'),
+    unhandledRejection: process.listeners('unhandledRejection'),
+  };
+  const removeAddedHandlers = () => {
+    for (const l of process.listeners('uncaughtException')) {
+      if (!before.uncaughtException.includes(l)) process.removeListener('uncaughtException', l);
+    }
+    for (const l of process.listeners('unhandledRejection')) {
+      if (!before.unhandledRejection.includes(l)) process.removeListener('unhandledRejection', l);
+    }
+  };
   try {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     if (tf.findBackend('wasm') === null || tf.findBackend('wasm') === undefined) {
@@ -133,6 +147,7 @@ async function tryWasm(threads: number): Promise<{ ok: boolean; threads: number;
     const ok = await tf.setBackend('wasm');
     if (!ok) return { ok: false, threads: 1, simd: false, problem: 'tf.setBackend("wasm") failed' };
     await tf.ready();
+    removeAddedHandlers();
     const multi = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT');
     const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
     return { ok: true, threads: multi ? wasm.getThreadsCount() : 1, simd };
