@@ -2,6 +2,8 @@
  * Tokenizers by spec: CLIP byte-level BPE (OpenAI CLIP), BERT WordPiece (BiomedCLIP's
  * PubMedBERT vocabulary) and the project's small `mini` WordPiece vocabulary.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { Tokenizer } from '../types';
 import { ClipBpeTokenizer } from './clip-bpe';
@@ -102,6 +104,17 @@ function shortHash(tokens: readonly string[]): string {
 }
 
 /**
+ * A vocabulary path as given when it exists; otherwise, for a relative `data/tokenizers/<file>`
+ * path (as the `biomedclip` preset names its bundled PubMedBERT vocabulary), the bundled copy,
+ * so presets work from any working directory.
+ */
+export function resolveVocabPath(p: string): string {
+  if (fs.existsSync(p) || path.isAbsolute(p)) return p;
+  const m = /^(?:\.\/)?data\/tokenizers\/([^/]+)$/.exec(p.replace(/\\/g, '/'));
+  return m ? bundledTokenizerFile(m[1]) : p;
+}
+
+/**
  * Builds the tokenizer a spec describes (validated first). `kind` of the result names the
  * vocabulary by content hash and the rules, e.g. `wordpiece:1a2b3c4d5e6f:open_clip`.
  */
@@ -112,7 +125,7 @@ export function loadTokenizer(spec: TokenizerSpec): Tokenizer {
     case 'clip-bpe':
       return new ClipBpeTokenizer({ bpePath: s.bpePath ?? bundledTokenizerFile('bpe_simple_vocab_16e6.txt.gz'), contextLength });
     case 'wordpiece': {
-      const vocab = readVocabFile(s.vocabPath);
+      const vocab = readVocabFile(resolveVocabPath(s.vocabPath));
       const clean = s.clean ?? 'none';
       const lowercase = s.lowercase ?? true;
       const kind = `wordpiece:${shortHash(vocab)}:${clean}${lowercase ? '' : ':cased'}`;
