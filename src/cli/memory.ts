@@ -1,0 +1,110 @@
+import { parseArgs } from 'node:util';
+import { importEntries } from '../memory/importers';
+import { buildMemory, addEntries } from '../memory/build';
+import { openMemory } from '../memory/store';
+import { embedderFromSpec } from '../memory/embedders/spec';
+import type { IndexChoice } from '../memory/vector/open';
+import { terminalProgress } from '../util/progress';
+import { UsageError, type CliCommand } from './command';
+
+const USAGE = `primed memory build <dir> --from <file.jsonl|file.csv|shard.tar|shards-dir> [--embedder SPEC] [--embedder-id ID]
+                     [--index exact|hnsw|auto] [--auto-threshold N] [--m N] [--ef-construction N] [--ef N]
+       primed memory add <dir> --from <source> [--embedder SPEC] [--embedder-id ID]
+       primed memory info <dir> [--json]
+       primed memory query <dir> "<text>" [--k N] [--json] [--embedder SPEC] [--embedder-id ID]
+SPEC: model:<checkpoint-dir> | endpoint:<url>#<model> (key from $PRIMED_EMBEDDINGS_API_KEY or --api-key-env) | precomputed:<file.npy>
+Without --embedder, add and query use the memory's own endpoint embedder when it has one.`;
+
+const OPTIONS = {
+  from: { type: 'string' },
+  embedder: { type: 'string' },
+  'embedder-id': { type: 'string' },
+  'api-key-env': { type: 'string' },
+  index: { type: 'string' },
+  'auto-threshold': { type: 'string' },
+  m: { type: 'string' },
+  'ef-construction': { type: 'string' },
+  ef: { type: 'string' },
+  k: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+function int(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${name} must be a positive integer, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+/** `primed memory build|add|info|query`: build, extend, inspect and query a retrieval memory. */
+export const command: CliCommand = {
+  name: 'memory',
+  summary: 'build, extend, inspect and query a retrieval memory',
+  usage: USAGE,
+  async run(argv) {
+    const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true });
+    const [sub, dir, text] = positionals;
+    if (!sub || !dir) throw new UsageError('expected a sub-command (build, add, info, query) and a memory folder');
+    const progress = terminalProgress();
+    const specOpts = { id: values['embedder-id'], apiKeyEnv: values['api-key-env'] };
+    const memoryEmbedder = async () => {
+      if (values.embedder) return embedderFromSpec(values.embedder, specOpts);
+      const id = openMemory(dir, { verifyChecksum: false }).manifest.embedder.id;
+      if (!id.startsWith('endpoint:')) throw new UsageError(`this memory was embedded with ${id}; pass --embedder (and --embedder-id ${id})`);
+      return embedderFromSpec(id, specOpts);
+    };
+    switch (sub) {
+      case 'build': {
+        if (!values.from) throw new UsageError('build needs --from');
+        if (!values.embedder) throw new UsageError('build needs --embedder');
+        const kind = (values.index ?? 'auto') as IndexChoice;
+        if (!['exact', 'hnsw', 'auto'].includes(kind)) throw new UsageError(`--index must be exact, hnsw or auto, got ${JSON.stringify(kind)}`);
+        const { root, entries } = importEntries(values.from);
+        const embedder = await embedderFromSpec(values.embedder, specOpts);
+        const hnsw = { m: int(values.m, 'm'), efConstruction: int(values['ef-construction'], 'ef-construction'), ef: int(values.ef, 'ef') };
+        const m = await buildMemory(dir, entries, { embedder, imageRoot: root, progress, index: { kind, autoThreshold: int(values['auto-threshold'], 'auto-threshold'), hnsw } });
+        process.stdout.write(`built ${dir}: ${m.size} entries, ${m.manifest.index.kind} index, version ${m.manifest.version}\n`);
+        return 0;
+      }
+      case 'add': {
+        if (!values.from) throw new UsageError('add needs --from');
+        const { root, entries } = importEntries(values.from);
+        const m = await addEntries(openMemory(dir), entries, { embedder: await memoryEmbedder(), imageRoot: root, progress });
+        process.stdout.write(`added ${entries.length} entries to ${dir}: ${m.size} in all, version ${m.manifest.version}\n`);
+        return 0;
+      }
+      case 'info': {
+        const m = openMemory(dir);
+        const info = { dir, ...m.manifest, withImages: m.stored.filter((s) => s.image).length };
+        if (values.json) process.stdout.write(JSON.stringify(info, null, 2) + '\n');
+        else {
+          process.stdout.write(
+            [
+              `memory    ${dir}`,
+              `entries   ${m.size} (${info.withImages} with images)`,
+              `embedder  ${m.manifest.embedder.id} (dimension ${m.manifest.embedder.dim})`,
+              `index     ${m.manifest.index.kind} (chosen by ${m.manifest.index.choice})`,
+              `version   ${m.manifest.version}, written ${m.manifest.updatedAt}`,
+            ].join('\n') + '\n',
+          );
+        }
+        return 0;
+      }
+      case 'query': {
+        if (!text) throw new UsageError('query needs the query text');
+        const k = int(values.k, 'k') ?? 10;
+        const m = openMemory(dir);
+        const embedder = await memoryEmbedder();
+        m.checkEmbedder(embedder);
+        const [q] = await embedder.embed([text]);
+        const hits = m.search(q, k);
+        const rows = Array.from(hits.rows, (row, i) => ({ rank: i + 1, score: hits.scores[i], ...m.entry(row) }));
+        if (values.json) process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+        else for (const r of rows) process.stdout.write(`${String(r.rank).padStart(3)}  ${r.score.toFixed(4)}  ${r.id}  ${r.caption}${r.image ? `  [${r.image}]` : ''}\n`);
+        return 0;
+      }
+      default:
+        throw new UsageError(`unknown sub-command ${JSON.stringify(sub)}; expected build, add, info or query`);
+    }
+  },
+};

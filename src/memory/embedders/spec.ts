@@ -1,0 +1,47 @@
+/**
+ * Embedder specs as the CLI writes them: `model:<checkpoint-dir>`, `endpoint:<url>#<model>`,
+ * `precomputed:<file.npy>`. A memory's manifest id of an endpoint embedder is itself a spec,
+ * so queries default to the embedder that built the memory.
+ */
+import * as path from 'node:path';
+import type { Embedder } from '../types';
+import { probeEndpointEmbedder } from './endpoint';
+import { precomputedEmbedder } from './precomputed';
+import { modelTextEmbedder } from './model';
+import type { DualEncoderLike } from '../../model/types';
+
+/** Options of {@link embedderFromSpec}. */
+export interface EmbedderSpecOptions {
+  /** Identity to declare (precomputed vectors; or to match a memory built elsewhere). */
+  id?: string;
+  /** Environment variable of the endpoint API key. */
+  apiKeyEnv?: string;
+}
+
+/** Builds the embedder a spec names; errors name the spec. */
+export async function embedderFromSpec(spec: string, options: EmbedderSpecOptions = {}): Promise<Embedder> {
+  const colon = spec.indexOf(':');
+  const kind = colon < 0 ? spec : spec.slice(0, colon);
+  const rest = spec.slice(colon + 1);
+  if (kind === 'endpoint') {
+    const hash = rest.lastIndexOf('#');
+    if (hash < 0) throw new Error(`embedder "${spec.replace(/\/\/[^@/]*@/, '//***@')}": expected endpoint:<url>#<model>`);
+    const e = await probeEndpointEmbedder({ url: rest.slice(0, hash), model: rest.slice(hash + 1), apiKeyEnv: options.apiKeyEnv });
+    return options.id ? { id: options.id, dim: e.dim, embed: (t) => e.embed(t) } : e;
+  }
+  if (kind === 'precomputed') return precomputedEmbedder(rest, { id: options.id });
+  if (kind === 'model') {
+    let loader: ((dir: string) => Promise<DualEncoderLike>) | undefined;
+    try {
+      // The model layer provides `loadDualEncoder(checkpointDir)`; resolved lazily so the memory works without it.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      loader = require('../../model').loadDualEncoder;
+    } catch {
+      loader = undefined;
+    }
+    if (typeof loader !== 'function') throw new Error(`embedder "${spec}": this build has no model loader (src/model must export loadDualEncoder)`);
+    const model = await loader(rest);
+    return modelTextEmbedder(model, { id: options.id ?? `model:${path.resolve(rest)}` });
+  }
+  throw new Error(`embedder "${spec}": expected model:<checkpoint-dir>, endpoint:<url>#<model> or precomputed:<file.npy>`);
+}

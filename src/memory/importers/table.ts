@@ -1,0 +1,104 @@
+/**
+ * Imports entries from a JSONL or CSV file. Each row has a caption and optionally an id, an
+ * image path relative to the file's folder, a domain and (JSONL) a `meta` object; CSV columns
+ * other than id/caption/image/domain go to `meta`.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { MemoryEntry } from '../types';
+import { validateEntry } from '../entries';
+import { safeRelativePath } from './safe-path';
+
+/** Entries read by an importer, with the folder their image paths are relative to. */
+export interface ImportResult {
+  /** Absolute folder image paths are relative to. */
+  root: string;
+  /** The entries, in file order. */
+  entries: MemoryEntry[];
+}
+
+/** Splits CSV text (RFC 4180: quoted fields, doubled quotes, newlines inside quotes) into rows. */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"' && field === '') quoted = true;
+    else if (ch === ',') {
+      row.push(field);
+      field = '';
+    } else if (ch === '\n' || ch === '\r') {
+      if (ch === '\r' && text[i + 1] === '\n') i++;
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+    } else field += ch;
+  }
+  if (field !== '' || row.length) {
+    row.push(field);
+    rows.push(row);
+  }
+  return rows.filter((r) => !(r.length === 1 && r[0] === ''));
+}
+
+function finish(raw: Record<string, unknown>, where: string, fallbackId: string, root: string): MemoryEntry {
+  const caption = (raw.caption ?? raw.text) as string;
+  const e: MemoryEntry = { id: raw.id === undefined || raw.id === '' ? fallbackId : String(raw.id), caption };
+  if (raw.image !== undefined && raw.image !== '') {
+    if (typeof raw.image !== 'string') throw new Error(`${where}: field "image" must be a string`);
+    e.image = safeRelativePath(root, raw.image, `${where} (id ${JSON.stringify(e.id)})`);
+  }
+  if (raw.domain !== undefined && raw.domain !== '') e.domain = raw.domain as string;
+  if (raw.meta !== undefined) e.meta = raw.meta as Record<string, unknown>;
+  validateEntry(e, where);
+  return e;
+}
+
+/** Reads a JSONL file of entries (one JSON object per line). */
+export function importJsonl(file: string): ImportResult {
+  const root = path.dirname(path.resolve(file));
+  const text = fs.readFileSync(file, 'utf8');
+  const entries: MemoryEntry[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (line.trim() === '') return;
+    let raw: Record<string, unknown>;
+    try {
+      raw = JSON.parse(line);
+    } catch (err) {
+      throw new Error(`${file}:${i + 1}: invalid JSON (${(err as Error).message})`);
+    }
+    entries.push(finish(raw, `${file}:${i + 1}`, `${path.basename(file)}:${i + 1}`, root));
+  });
+  return { root, entries };
+}
+
+/** Reads a CSV file with a header row that has a `caption` (or `text`) column. */
+export function importCsv(file: string): ImportResult {
+  const root = path.dirname(path.resolve(file));
+  const rows = parseCsv(fs.readFileSync(file, 'utf8'));
+  if (rows.length === 0) throw new Error(`${file}: empty CSV`);
+  const header = rows[0].map((h) => h.trim());
+  if (!header.includes('caption') && !header.includes('text')) throw new Error(`${file}: the header needs a "caption" column (found ${header.join(', ')})`);
+  const known = new Set(['id', 'caption', 'text', 'image', 'domain']);
+  return {
+    root,
+    entries: rows.slice(1).map((r, i) => {
+      const where = `${file}:${i + 2}`;
+      if (r.length !== header.length) throw new Error(`${where}: ${r.length} fields, the header has ${header.length}`);
+      const raw: Record<string, unknown> = {};
+      const meta: Record<string, string> = {};
+      header.forEach((h, j) => (known.has(h) ? (raw[h] = r[j]) : (meta[h] = r[j])));
+      if (Object.keys(meta).length) raw.meta = meta;
+      return finish(raw, where, `${path.basename(file)}:${i + 2}`, root);
+    }),
+  };
+}

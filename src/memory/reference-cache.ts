@@ -1,0 +1,50 @@
+/**
+ * Reference sets stored on disk, keyed by a content hash of everything that determines them:
+ * memory identity and version, question pool, earlier task labels, retrieval and siphon
+ * options, seed. A second build with the same inputs is a hit; any changed input is a miss.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { contentHash, readJson, writeJsonAtomic } from '../util/fs';
+import type { ReferenceSet } from './siphon';
+
+/** Everything a reference set depends on. */
+export interface ReferenceKeyParts {
+  /** Memory identity: version, entries hash, embedder id. */
+  memory: { version: number; entriesSha256: string; embedder: string };
+  /** The question pool (texts and domains). */
+  pool: unknown;
+  /** Earlier tasks' labels (and domains). */
+  earlierTasks: unknown;
+  /** Retrieval, siphon and uniform options. */
+  options: unknown;
+  /** The seed. */
+  seed: number;
+}
+
+/** A reference set with its cache key and whether it came from the cache. */
+export interface CachedReferenceSet extends ReferenceSet {
+  /** The cache key (record it with the run). */
+  key: string;
+  /** True when read from the cache. */
+  cacheHit: boolean;
+}
+
+/** The key of a reference set. */
+export function referenceSetKey(parts: ReferenceKeyParts): string {
+  return contentHash({ format: 'primed-refset/1', ...parts });
+}
+
+/** Returns the cached reference set for `parts` from `cacheDir`, or builds, stores and returns it. */
+export async function cachedReferenceSet(cacheDir: string, parts: ReferenceKeyParts, build: () => Promise<ReferenceSet>): Promise<CachedReferenceSet> {
+  const key = referenceSetKey(parts);
+  const file = path.join(cacheDir, `refset-${key}.json`);
+  if (fs.existsSync(file)) {
+    const stored = readJson<ReferenceSet & { key: string }>(file);
+    if (stored.key !== key || !Array.isArray(stored.items)) throw new Error(`${file}: not the reference set of key ${key}`);
+    return { items: stored.items, bags: stored.bags, key, cacheHit: true };
+  }
+  const set = await build();
+  writeJsonAtomic(file, { key, parts, items: set.items, bags: set.bags });
+  return { ...set, key, cacheHit: false };
+}

@@ -1,0 +1,141 @@
+/**
+ * An opened memory: its manifest, entries, embeddings and vector index, read from a memory
+ * folder without rebuilding anything. `openMemory` is what the `loadMemory` notebook cell calls.
+ *
+ * Folder layout: `manifest.json`, `entries.jsonl`, `text-embeddings.npy` (float32 [N, dim]),
+ * optional `image-embeddings.npy`, `index.json` + the index data file, optional `images/`.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { readNpy } from '../data/npy';
+import { MEMORY_FILES, readManifest, type MemoryManifest } from './manifest';
+import { parseEntriesJsonl, publicEntry, type StoredEntry } from './entries';
+import { readTarMember } from './importers/tar';
+import type { Embedder, MemoryEntry, SearchHits, VectorIndex } from './types';
+import { openIndex } from './vector/open';
+
+/** Options of {@link openMemory}. */
+export interface OpenMemoryOptions {
+  /** Verify the index file's checksum (reads it once). Default true. */
+  verifyChecksum?: boolean;
+  /** HNSW search breadth override. */
+  ef?: number;
+}
+
+/** A memory opened from its folder. */
+export class Memory {
+  /** @internal Use {@link openMemory}. */
+  constructor(
+    /** The memory folder. */
+    readonly dir: string,
+    /** Its manifest. */
+    readonly manifest: MemoryManifest,
+    /** Entries as stored (with image roots). */
+    readonly stored: StoredEntry[],
+    /** Text embeddings, row-major `[count, dim]`. */
+    readonly textEmbeddings: Float32Array,
+    /** The vector index. */
+    readonly index: VectorIndex,
+    /** Image embeddings `[count, imageDim]`, when stored. */
+    readonly imageEmbeddings?: Float32Array,
+  ) {}
+
+  /** Number of entries. */
+  get size(): number {
+    return this.stored.length;
+  }
+
+  /** Entry of row `row`. */
+  entry(row: number): MemoryEntry {
+    const s = this.stored[row];
+    if (!s) throw new Error(`${this.dir}: no entry at row ${row} (the memory holds ${this.size})`);
+    return publicEntry(s);
+  }
+
+  /** Text embedding of row `row` (a view, not a copy). */
+  textEmbedding(row: number): Float32Array {
+    const d = this.manifest.embedder.dim;
+    return this.textEmbeddings.subarray(row * d, (row + 1) * d);
+  }
+
+  /** Image embedding of row `row`, when the memory stores them. */
+  imageEmbedding(row: number): Float32Array | undefined {
+    const d = this.manifest.imageEmbedder?.dim;
+    return this.imageEmbeddings && d ? this.imageEmbeddings.subarray(row * d, (row + 1) * d) : undefined;
+  }
+
+  /** Refuses an embedder whose identity or dimension differs from the one that built the memory. */
+  checkEmbedder(e: Embedder): void {
+    const m = this.manifest.embedder;
+    if (e.id !== m.id || e.dim !== m.dim) {
+      throw new Error(`${path.join(this.dir, MEMORY_FILES.manifest)}: this memory was embedded with ${m.id} (dimension ${m.dim}); refusing embedder ${e.id} (dimension ${e.dim}), since mixing embedders makes scores meaningless`);
+    }
+  }
+
+  /** The `k` nearest rows to a query vector. */
+  search(query: Float32Array, k: number): SearchHits {
+    if (query.length !== this.manifest.embedder.dim) {
+      throw new Error(`${this.dir}: query vector has dimension ${query.length}, the memory's index has ${this.manifest.embedder.dim}`);
+    }
+    return this.index.search(query, k);
+  }
+
+  /** Absolute path of row `row`'s image file, or for a tar reference the shard path and member. */
+  imageLocation(row: number): { file: string; member?: { name: string; offset: number; size: number } } | undefined {
+    const s = this.stored[row];
+    if (!s?.image) return undefined;
+    const rootSpec = this.manifest.imageRoots[s.root ?? 0];
+    if (rootSpec === undefined) throw new Error(`${this.dir}: entry ${s.id} names image root ${s.root}, which the manifest lacks`);
+    const root = path.resolve(this.dir, rootSpec);
+    const tar = /^tar:\/\/(.+)#(.+)$/.exec(s.image);
+    if (!tar) return { file: path.join(root, s.image) };
+    const offset = Number(s.meta?.tarOffset);
+    const size = Number(s.meta?.tarSize);
+    if (!Number.isInteger(offset) || !Number.isInteger(size)) throw new Error(`${this.dir}: entry ${s.id} lacks meta.tarOffset/tarSize for ${s.image}`);
+    return { file: path.join(root, tar[1]), member: { name: tar[2], offset, size } };
+  }
+
+  /** Encoded bytes (PNG/JPEG) of row `row`'s image, or undefined for a text-only entry. */
+  readImageBytes(row: number): Uint8Array | undefined {
+    const loc = this.imageLocation(row);
+    if (!loc) return undefined;
+    return loc.member ? readTarMember(loc.file, loc.member.offset, loc.member.size) : fs.readFileSync(loc.file);
+  }
+}
+
+/** If a swap was cut between its two renames, the folder is missing and `<dir>.old-*` holds the old memory: put it back. */
+function recoverInterruptedSwap(dir: string): void {
+  if (fs.existsSync(dir)) return;
+  const parent = path.dirname(path.resolve(dir));
+  const base = path.basename(dir);
+  if (!fs.existsSync(parent)) return;
+  const olds = fs.readdirSync(parent).filter((f) => f.startsWith(`${base}.old-`)).sort();
+  const last = olds.at(-1);
+  if (last && fs.existsSync(path.join(parent, last, MEMORY_FILES.manifest))) fs.renameSync(path.join(parent, last), dir);
+}
+
+function readMatrix(file: string, rows: number, dim: number): Float32Array {
+  const arr = readNpy(fs.readFileSync(file), file);
+  if (arr.dtype !== 'f4' || arr.shape.length !== 2 || arr.shape[0] !== rows || arr.shape[1] !== dim) {
+    throw new Error(`${file}: expected float32 [${rows}, ${dim}], found ${arr.dtype} [${arr.shape.join(', ')}]`);
+  }
+  return arr.data as Float32Array;
+}
+
+/** Opens the memory in folder `dir` (no index rebuild); every inconsistency is an error naming the file. */
+export function openMemory(dir: string, options: OpenMemoryOptions = {}): Memory {
+  recoverInterruptedSwap(dir);
+  if (!fs.existsSync(path.join(dir, MEMORY_FILES.manifest))) throw new Error(`${dir}: not a memory folder (no ${MEMORY_FILES.manifest})`);
+  const manifest = readManifest(dir);
+  const entriesFile = path.join(dir, MEMORY_FILES.entries);
+  const stored = parseEntriesJsonl(fs.readFileSync(entriesFile, 'utf8'), entriesFile);
+  if (stored.length !== manifest.count) throw new Error(`${entriesFile}: holds ${stored.length} entries, the manifest says ${manifest.count}`);
+  const dim = manifest.embedder.dim;
+  const text = readMatrix(path.join(dir, MEMORY_FILES.textEmbeddings), manifest.count, dim);
+  const index = openIndex(dir, { expectDim: dim, verifyChecksum: options.verifyChecksum, ef: options.ef });
+  if (index.size() !== manifest.count) throw new Error(`${dir}: index holds ${index.size()} vectors, the manifest says ${manifest.count}`);
+  const img = manifest.imageEmbedder
+    ? readMatrix(path.join(dir, MEMORY_FILES.imageEmbeddings), manifest.count, manifest.imageEmbedder.dim)
+    : undefined;
+  return new Memory(dir, manifest, stored, text, index, img);
+}

@@ -1,0 +1,42 @@
+/** Creates, chooses and reopens vector indexes by kind. */
+import type { IndexKind, VectorIndex } from '../types';
+import { ExactIndex } from './exact';
+import { HnswIndex, type HnswOptions } from './hnsw';
+import { readIndexDescriptor, type VerifyOptions } from './index-file';
+
+/** Which index to build: a kind, or `auto` (exact below `autoThreshold` rows, HNSW above). */
+export type IndexChoice = IndexKind | 'auto';
+
+/** Index options of a memory. */
+export interface IndexOptions {
+  /** `exact`, `hnsw` or `auto` (default). */
+  kind?: IndexChoice;
+  /** Row count from which `auto` picks HNSW. Default 20,000. */
+  autoThreshold?: number;
+  /** HNSW parameters. */
+  hnsw?: HnswOptions;
+}
+
+/** Default `autoThreshold`. */
+export const AUTO_THRESHOLD = 20_000;
+
+/** The index kind for a memory of `rows` rows under `options`. */
+export function chooseIndexKind(rows: number, options: IndexOptions = {}): IndexKind {
+  const kind = options.kind ?? 'auto';
+  if (kind === 'exact' || kind === 'hnsw') return kind;
+  if (kind !== 'auto') throw new Error(`index option "kind" must be exact, hnsw or auto, got ${JSON.stringify(kind)}`);
+  const t = options.autoThreshold ?? AUTO_THRESHOLD;
+  if (!Number.isInteger(t) || t < 0) throw new Error(`index option "autoThreshold" must be a non-negative integer, got ${t}`);
+  return rows < t ? 'exact' : 'hnsw';
+}
+
+/** An empty index of `kind`. */
+export function createIndex(kind: IndexKind, dim: number, options: IndexOptions = {}): VectorIndex {
+  return kind === 'exact' ? new ExactIndex(dim) : new HnswIndex(dim, options.hnsw);
+}
+
+/** Opens the index saved in `dir` (its kind is read from `index.json`). */
+export function openIndex(dir: string, options: VerifyOptions & { ef?: number } = {}): VectorIndex {
+  const d = readIndexDescriptor(dir, { ...options, verifyChecksum: false });
+  return d.kind === 'exact' ? ExactIndex.open(dir, options) : HnswIndex.open(dir, options);
+}

@@ -1,0 +1,65 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { command } from '../src/cli/memory';
+
+/** Runs the command in-process and returns its exit code and stdout. */
+async function run(args: string[]): Promise<{ code: number; out: string }> {
+  let out = '';
+  const write = process.stdout.write.bind(process.stdout);
+  const errWrite = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
+  process.stderr.write = (() => true) as typeof process.stderr.write;
+  try {
+    return { code: await command.run(args), out };
+  } finally {
+    process.stdout.write = write;
+    process.stderr.write = errWrite;
+  }
+}
+
+test('primed memory build / add / info / query with an endpoint embedder', async () => {
+  // Embeddings: a one-hot per first word, so the ranking is known by hand.
+  const words = ['lung', 'brain', 'skin', 'eye'];
+  const srv = http.createServer((req, res) => {
+    let d = '';
+    req.on('data', (c) => (d += c));
+    req.on('end', () => {
+      const { input } = JSON.parse(d) as { input: string[] };
+      const data = input.map((t, index) => ({ index, embedding: words.map((w) => (t.toLowerCase().includes(w) ? 1 : 0.01)) }));
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ data }));
+    });
+  });
+  await new Promise<void>((ok) => srv.listen(0, '127.0.0.1', ok));
+  const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}/v1`;
+  try {
+    const d = fs.mkdtempSync(path.join(os.tmpdir(), 'primed-cli-'));
+    fs.writeFileSync(path.join(d, 'a.jsonl'), ['lung ct', 'brain mri', 'skin lesion'].map((caption, i) => JSON.stringify({ id: `a${i}`, caption })).join('\n'));
+    fs.writeFileSync(path.join(d, 'b.csv'), 'id,caption\nb0,eye fundus\n');
+    const mem = path.join(d, 'mem');
+    assert.equal((await run(['build', mem, '--from', path.join(d, 'a.jsonl'), '--embedder', `endpoint:${url}#toy`, '--index', 'hnsw'])).code, 0);
+    const add = await run(['add', mem, '--from', path.join(d, 'b.csv')]);
+    assert.match(add.out, /added 1 entries .* 4 in all, version 2/);
+    const info = JSON.parse((await run(['info', mem, '--json'])).out);
+    assert.equal(info.count, 4);
+    assert.equal(info.index.kind, 'hnsw');
+    assert.equal(info.embedder.id, `endpoint:${url}#toy`);
+    const q = await run(['query', mem, 'eye exam', '--k', '2', '--json']);
+    const rows = JSON.parse(q.out);
+    assert.equal(rows.length, 2);
+    assert.equal(rows[0].id, 'b0');
+    assert.ok(rows[0].score > rows[1].score);
+    const text = await run(['query', mem, 'lung', '--k', '1']);
+    assert.match(text.out, /^\s+1\s+\d\.\d{4}\s+a0\s+lung ct/);
+    await assert.rejects(run(['build', mem, '--from', path.join(d, 'a.jsonl'), '--embedder', `endpoint:${url}#toy`, '--index', 'ivf']), /--index must be exact, hnsw or auto/);
+    await assert.rejects(run(['query', mem, 'x', '--k', '0']), /--k must be a positive integer/);
+  } finally {
+    srv.closeAllConnections();
+    srv.close();
+  }
+});
