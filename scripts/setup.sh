@@ -5,7 +5,7 @@
 # Safe to run again: it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-debs="python3-torch python3-faiss python3-numpy jupyter-nbconvert python3-ipykernel chromium"
+debs="python3-torch python3-faiss python3-numpy jupyter-nbconvert python3-ipykernel chromium libopenblas-dev"
 missing=""
 for p in $debs; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then
@@ -22,4 +22,9 @@ fi
 echo "setup: npm ci" >&2
 npm ci --no-audit --no-fund 2>&1 | grep -v 'Unknown user config' | tail -3
 test -d node_modules/@tensorflow/tfjs || { echo "setup: npm ci failed" >&2; exit 1; }
+# The optional native matmul kernels (OpenBLAS); without them primed runs on plain wasm.
+if [ -f /usr/include/x86_64-linux-gnu/cblas.h ] || [ -f /usr/include/cblas.h ] || ls /usr/include/*/cblas.h >/dev/null 2>&1; then
+  echo "setup: building native kernels (npm run build:native)" >&2
+  npm run -s build:native >/tmp/primed-native-build.log 2>&1 || echo "setup: native kernels not built (see /tmp/primed-native-build.log); continuing with wasm" >&2
+fi
 echo "setup: done ($(npx --no-install primed doctor 2>/dev/null | head -1))" >&2

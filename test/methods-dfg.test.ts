@@ -7,7 +7,7 @@ import { initBackend } from '../src/backend';
 import { distillationTerms, primed } from '../src/methods/primed';
 import { dfgGradientTerm } from '../src/methods/dfg';
 import { pairSimilarity } from '../src/train/losses';
-import { trainTask } from '../src/train/trainer';
+import { trainOnTask } from '../src/train/trainer';
 import { LinearDualEncoder, makeDataset, SMALL } from './fixtures/losses/fakes';
 import { Rng } from '../src/util/rng';
 
@@ -92,7 +92,7 @@ test('in training, L_DFG is 0 at the first step and positive afterwards', async 
   };
   const model = new LinearDualEncoder(SMALL, 4);
   const method = primed({ referenceSet, referenceBatchSize: 6 });
-  const r = await trainTask(model, { taskIndex: 0, dataset: makeDataset('toy', ['a', 'b'], 8, 2) }, { steps: 4, batchSize: 4, lr: 0.05, warmup: 1, plugins: [method] });
+  const r = await trainOnTask(model, { taskIndex: 0, dataset: makeDataset('toy', ['a', 'b'], 8, 2) }, { steps: 4, batchSize: 4, lr: 0.05, warmup: 1, plugins: [method] });
   assert.equal(r.history[0].dfg, 0);
   assert.ok(r.history[1].dfg > 0 && r.history[3].dfg > 0, `dfg per step ${r.history.map((h) => h.dfg)}`);
   assert.ok(r.history[0].ckt < 1e-6, 'student = teacher at step 0, so CKT is 0');

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend';
 import { createMethod, METHOD_NAMES } from '../src/methods';
 import { herding } from '../src/methods/icarl';
-import { trainTask } from '../src/train/trainer';
+import { trainOnTask } from '../src/train/trainer';
 import type { TrainerPlugin } from '../src/train/plugin';
 import { classify } from '../src/eval/classify';
 import { createModel } from '../src/model/create';
@@ -37,7 +37,7 @@ test('ZSCL weight ensemble: the task ends with the average of θ_start and θ af
   const seen: Record<string, number[]>[] = [model.weights()];
   const method = createMethod('zscl', { referenceSet: refSet(10), referenceBatchSize: 4, avgFreq: 3 });
   const probe: TrainerPlugin = { name: 'probe', afterStep: (c) => { if (c.step % 3 === 0) seen.push(model.weights()); } };
-  await trainTask(model, tasks[0], { ...base, plugins: [method, probe] });
+  await trainOnTask(model, tasks[0], { ...base, plugins: [method, probe] });
   assert.equal(seen.length, 4);
   const final = model.weights();
   for (const name of ['image.w', 'text.embed', 'text.w']) {
@@ -54,7 +54,7 @@ test('WiSE-FT: after a task the weights are (1 − α)·initial + α·fine-tuned
   let tuned: Record<string, number[]> = {};
   const probe: TrainerPlugin = { name: 'probe', afterStep: (c) => { if (c.step === base.steps - 1) tuned = model.weights(); } };
   const method = createMethod('wise-ft', { alpha: 0.25 });
-  await trainTask(model, tasks[0], { ...base, plugins: [probe, method] });
+  await trainOnTask(model, tasks[0], { ...base, plugins: [probe, method] });
   const final = model.weights();
   for (const name of ['image.w', 'text.w']) {
     final[name].forEach((v, i) => {
@@ -77,7 +77,7 @@ test('every method trains two tasks, leaks no tensors, and its per-step tensor c
     const probe: TrainerPlugin = { name: 'probe', afterStep: (c) => { if (c.task.taskIndex === 1) counts.push(tf.memory().numTensors); } };
     let losses: Record<string, number> = {};
     for (const t of tasks) {
-      const r = await trainTask(model, t, { ...base, plugins: [method, probe] });
+      const r = await trainOnTask(model, t, { ...base, plugins: [method, probe] });
       losses = r.history[r.history.length - 1];
     }
     assert.equal(new Set(counts.slice(1)).size, 1, `${name}: numTensors per step ${counts}`);
@@ -97,16 +97,16 @@ test('resume inside a task with stateful methods (PRIMED with DFG; ZSCL ensemble
     const opts = { referenceSet: refSet(12), referenceBatchSize: 5, ...(name === 'zscl' ? { avgFreq: 2 } : {}) };
     const reference = new LinearDualEncoder(SMALL, 4);
     const m1 = createMethod(name, opts);
-    await trainTask(reference, tasks[0], { ...base, plugins: [m1] });
+    await trainOnTask(reference, tasks[0], { ...base, plugins: [m1] });
     const dir = path.join(tmp(), 'ck');
     const killed = new LinearDualEncoder(SMALL, 4);
     const m2 = createMethod(name, opts);
     const kill: TrainerPlugin = { name: 'kill', afterStep: (c) => { if (c.step === 5) throw new Error('killed'); } };
-    await assert.rejects(trainTask(killed, tasks[0], { ...base, checkpointDir: dir, checkpointEvery: 3, plugins: [m2, kill] }), /killed/);
+    await assert.rejects(trainOnTask(killed, tasks[0], { ...base, checkpointDir: dir, checkpointEvery: 3, plugins: [m2, kill] }), /killed/);
     m2.dispose!(); killed.dispose();
     const resumed = new LinearDualEncoder(SMALL, 4);
     const m3 = createMethod(name, opts);
-    const r = await trainTask(resumed, tasks[0], { ...base, checkpointDir: dir, checkpointEvery: 3, plugins: [m3, { name: 'kill' }] });
+    const r = await trainOnTask(resumed, tasks[0], { ...base, checkpointDir: dir, checkpointEvery: 3, plugins: [m3, { name: 'kill' }] });
     assert.equal(r.resumedFromStep, 3);
     assert.deepEqual(resumed.weights(), reference.weights(), name);
     m1.dispose!(); m3.dispose!(); reference.dispose(); resumed.dispose();
@@ -145,7 +145,7 @@ test('mini model: a PRIMED step keeps numTensors stable and classify reports acc
   const counts: number[] = [];
   const probe: TrainerPlugin = { name: 'probe', afterStep: () => { counts.push(tf.memory().numTensors); } };
   const before = tf.memory().numTensors;
-  const r = await trainTask(model, { taskIndex: 0, dataset }, { steps: 3, batchSize: 4, lr: 1e-4, warmup: 1, plugins: [method, probe] });
+  const r = await trainOnTask(model, { taskIndex: 0, dataset }, { steps: 3, batchSize: 4, lr: 1e-4, warmup: 1, plugins: [method, probe] });
   assert.equal(new Set(counts.slice(1)).size, 1, `numTensors per step ${counts}`);
   assert.ok(r.history.every((h) => Number.isFinite(h.total)));
   const result = await classify(model, dataset, { batchSize: 3 });

@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { registerNativeKernels } from './kernels';
 
 /** Backend names primed knows about, best first. */
 export const BACKEND_NAMES = ['tensorflow', 'wasm', 'cpu'] as const;
@@ -30,6 +31,8 @@ export interface BackendInfo {
   tfjsVersion: string;
   /** Why this one: `forced by PRIMED_BACKEND`, `forced by option`, or `best available`. */
   reason: string;
+  /** Native (OpenBLAS) matmul kernels registered on this backend, when the optional addon is built. */
+  native?: { active: boolean; reason: string; threads?: number };
 }
 
 /** Availability of one optional package. */
@@ -52,6 +55,13 @@ export interface InitBackendOptions {
   threads?: number;
   /** Print the choice to stderr. Default false. */
   verbose?: boolean;
+  /**
+   * Use the optional native matmul kernels (`npm run build:native`) on wasm/cpu when built.
+   * Default true; `PRIMED_NATIVE=0` turns them off.
+   */
+  native?: boolean;
+  /** BLAS threads of the native kernels. Default: the number of cores. */
+  nativeThreads?: number;
 }
 
 let current: BackendInfo | undefined;
@@ -204,6 +214,13 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   if (!current || (forced && current.name !== forced)) {
     throw new Error(`backend "${forced}" (${reason}) is not available: ${problems.join('; ')}`);
   }
+  if (current.name !== 'tensorflow') {
+    const wanted = options.native ?? process.env.PRIMED_NATIVE !== '0';
+    const st = wanted
+      ? registerNativeKernels(current.name, { threads: options.nativeThreads ?? os.cpus().length })
+      : { active: false, reason: options.native === false ? 'off by option native' : 'off by PRIMED_NATIVE=0' };
+    current.native = { active: st.active, reason: st.reason, ...(st.active ? { threads: (st as { threads?: number }).threads } : {}) };
+  }
   if (options.verbose) process.stderr.write(`primed: backend ${describeBackend(current)}\n`);
   return current;
 }
@@ -217,7 +234,8 @@ export function currentBackend(): BackendInfo | undefined {
 export function describeBackend(info: BackendInfo): string {
   const t = `${info.threads} thread${info.threads === 1 ? '' : 's'}`;
   const simd = info.simd ? ', SIMD' : '';
-  return `${info.name} (${info.package}, ${t}${simd}) tfjs ${info.tfjsVersion}, ${info.reason}`;
+  const native = info.native?.active ? `, native matmul (${info.native.threads} BLAS thread${info.native.threads === 1 ? '' : 's'})` : '';
+  return `${info.name} (${info.package}, ${t}${simd}${native}) tfjs ${info.tfjsVersion}, ${info.reason}`;
 }
 
 /** Everything `primed doctor` prints. */
@@ -252,6 +270,9 @@ export async function doctor(options: InitBackendOptions = {}): Promise<DoctorRe
   }
   if (backend.name === 'wasm' && backend.threads === 1) {
     advice.push('The wasm backend runs single-threaded under Node.js (no multithread support detected).');
+  }
+  if (backend.native && !backend.native.active && backend.name !== 'tensorflow') {
+    advice.push(`Native matmul kernels are not in use (${backend.native.reason}); \`apt-get install libopenblas-dev && npm run build:native\` builds them.`);
   }
   if (backend.name === 'cpu') advice.push('Install @tensorflow/tfjs-backend-wasm for a backend 10-20x faster than cpu.');
   return {

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import type { ClassificationDataset } from '../data/types';
 import type { DualEncoderLike } from '../model/types';
 import type { ContinualMethod } from '../methods';
-import { trainTask } from '../train/trainer';
+import { trainOnTask } from '../train/trainer';
 import type { TrainerOptions } from '../train/config';
 import { readWeightsFile, writeWeightsFile, snapshotWeights, restoreWeights, disposeWeights } from '../train/weights';
 import { classify } from './classify';
@@ -53,7 +53,7 @@ export function createMethodLearner(options: MethodLearnerOptions): ProtocolLear
       // An earlier task's checkpoint is no longer needed once the next task starts.
       if (options.checkpointDir && taskIndex > 0) fs.rmSync(taskCheckpoint(taskIndex - 1)!, { recursive: true, force: true });
       await options.beforeTask?.(taskIndex, model);
-      await trainTask(model, { taskIndex, dataset: tasks[taskIndex] }, {
+      await trainOnTask(model, { taskIndex, dataset: tasks[taskIndex] }, {
         ...options.trainer,
         plugins: [method, ...(options.plugins ?? [])],
         checkpointDir: taskCheckpoint(taskIndex),

@@ -174,7 +174,7 @@ export function toDataFrame(table: TableData): Danfo.DataFrame {
 }
 
 /** Options of {@link renderTable}. */
-export interface RenderOptions {
+export interface TableRenderOptions {
   /** Digits after the decimal point. Default 2. */
   decimals?: number;
   /** Text for a missing value. Default `–`. */
@@ -192,7 +192,7 @@ export function fromDataFrame(df: Danfo.DataFrame, title?: string): TableData {
 }
 
 /** Renders a table as aligned plain text for the terminal (numbers right-aligned). */
-export function renderTable(table: TableData | Danfo.DataFrame, options: RenderOptions = {}): string {
+export function renderTable(table: TableData | Danfo.DataFrame, options: TableRenderOptions = {}): string {
   // A TableData is a plain object; anything else is a DataFrame.
   const t: TableData = Object.getPrototypeOf(table) === Object.prototype ? (table as TableData) : fromDataFrame(table as Danfo.DataFrame);
   const decimals = options.decimals ?? 2;

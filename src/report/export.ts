@@ -63,7 +63,7 @@ export function writeFigureHtml(fig: PlotlyFigure, file: string, options: Figure
 }
 
 /** Options of {@link renderFigure}. */
-export interface RenderOptions extends ChromiumOptions {
+export interface FigureRenderOptions extends ChromiumOptions {
   /** Image width in px; default the figure's `layout.width`, else 760. */
   width?: number;
   /** Image height in px; default the figure's `layout.height`, else 480. */
@@ -104,7 +104,7 @@ function unescapeHtml(text: string): string {
  * Renders `fig` to PNG or SVG bytes with plotly's `Plotly.toImage` in headless Chromium
  * (about 2–4 s, most of it Chromium's start-up). Throws a clear error when Chromium is missing.
  */
-export async function renderFigure(fig: PlotlyFigure, format: ImageFormat, options: RenderOptions = {}): Promise<Buffer> {
+export async function renderFigure(fig: PlotlyFigure, format: ImageFormat, options: FigureRenderOptions = {}): Promise<Buffer> {
   assertFigure(fig, 'renderFigure');
   if (format !== 'png' && format !== 'svg') throw new Error(`renderFigure: format must be "png" or "svg", got "${String(format)}"`);
   const width = options.width ?? (fig.layout.width as number | undefined) ?? 760;
@@ -129,14 +129,14 @@ export async function renderFigure(fig: PlotlyFigure, format: ImageFormat, optio
 }
 
 /** Renders `fig` and writes it atomically to `file`; the format comes from the extension (`.png` or `.svg`). */
-export async function writeFigureImage(fig: PlotlyFigure, file: string, options: RenderOptions = {}): Promise<void> {
+export async function writeFigureImage(fig: PlotlyFigure, file: string, options: FigureRenderOptions = {}): Promise<void> {
   const ext = path.extname(file).slice(1).toLowerCase();
   if (ext !== 'png' && ext !== 'svg') throw new Error(`writeFigureImage: ${file}: extension must be .png or .svg`);
   writeFileAtomic(file, await renderFigure(fig, ext, options));
 }
 
 /** Writes `fig` as `.html` (interactive), `.png` or `.svg`, chosen by the file's extension. */
-export async function writeFigure(fig: PlotlyFigure, file: string, options: RenderOptions & FigureHtmlOptions = {}): Promise<void> {
+export async function writeFigure(fig: PlotlyFigure, file: string, options: FigureRenderOptions & FigureHtmlOptions = {}): Promise<void> {
   if (path.extname(file).toLowerCase() === '.html') writeFigureHtml(fig, file, options);
   else await writeFigureImage(fig, file, options);
 }

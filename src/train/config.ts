@@ -5,7 +5,7 @@ import type { ImagePreprocess } from '../data/types';
 import type { ProgressSink } from '../util/progress';
 import type { TrainerPlugin } from './plugin';
 
-/** Options of {@link trainTask}; every field has a default except where noted. */
+/** Options of {@link trainOnTask}; every field has a default except where noted. */
 export interface TrainerOptions {
   /** Iterations per task; small datasets are cycled. Default 1000. */
   steps?: number;

@@ -37,7 +37,7 @@ export class TrainingDivergedError extends Error {
   }
 }
 
-/** What {@link trainTask} did. */
+/** What {@link trainOnTask} did. */
 export interface TrainResult {
   /** Steps of the task. */
   totalSteps: number;
@@ -76,7 +76,7 @@ function configKey(r: ResolvedTrainerOptions, plugins: string[]): string {
  * uninterrupted run (same backend and seed). A NaN or infinite loss term throws
  * {@link TrainingDivergedError} before the step is applied and before any checkpoint is written.
  */
-export async function trainTask(model: DualEncoderLike, task: TrainTask, options: TrainerOptions = {}): Promise<TrainResult> {
+export async function trainOnTask(model: DualEncoderLike, task: TrainTask, options: TrainerOptions = {}): Promise<TrainResult> {
   const cfg = resolveTrainerOptions(options);
   const plugins = options.plugins ?? [];
   const progress = options.progress ?? silentProgress;

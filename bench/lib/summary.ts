@@ -1,0 +1,97 @@
+/**
+ * The table in bench/README.md (figure, ours, peer, ratio), rebuilt from every result file in
+ * bench/results, between the `<!-- results:start -->` and `<!-- results:end -->` markers.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { readJson, writeFileAtomic } from '../../src/util/fs';
+import type { ThroughputResult } from './throughput';
+import type { EndToEndResult } from './e2e';
+
+const START = '<!-- results:start -->';
+const END = '<!-- results:end -->';
+
+function fmt(x: number): string {
+  return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toPrecision(3);
+}
+
+function throughputRows(r: ThroughputResult, byFigure: Map<string, ThroughputResult>): string[] {
+  const rows: string[] = [];
+  const peer1 = r.peers.find((p) => p.details.threads === 1);
+  const peerN = r.peers.find((p) => p.details.threads !== 1);
+  for (const o of r.ours) {
+    for (const p of [peer1, peerN]) {
+      if (!p) continue;
+      rows.push(`| ${r.figure} | ${o.label}: ${fmt(o.imagesPerSec)} img/s | ${p.label}: ${fmt(p.imagesPerSec)} img/s | ${(o.imagesPerSec / p.imagesPerSec).toFixed(2)} |`);
+    }
+    if (!r.peers.length) rows.push(`| ${r.figure} | ${o.label}: ${fmt(o.imagesPerSec)} img/s | none | |`);
+  }
+  // Kernel speed-up and the method's cost, beside their baselines in the same run.
+  const plain = r.ours.find((o) => o.label.endsWith('wasm'));
+  const native = r.ours.find((o) => o.label.includes('native'));
+  if (plain && native) rows.push(`| ${r.figure} | ${native.label}: ${fmt(native.imagesPerSec)} img/s | ${plain.label}: ${fmt(plain.imagesPerSec)} img/s | ${(native.imagesPerSec / plain.imagesPerSec).toFixed(2)} |`);
+  if (r.kind === 'primed') {
+    const base = byFigure.get(r.figure.replace(/^primed-/, 'train-'));
+    for (const o of r.ours) {
+      const b = base?.ours.find((x) => x.label === o.label);
+      if (b) rows.push(`| ${r.figure} vs fine-tuning | ${o.label} PRIMED: ${fmt(o.imagesPerSec)} img/s | same, fine-tuning: ${fmt(b.imagesPerSec)} img/s | ${(o.imagesPerSec / b.imagesPerSec).toFixed(2)} |`);
+    }
+    const bp = base?.peers.find((x) => x.details.threads === 1);
+    if (peer1 && bp) rows.push(`| ${r.figure} vs fine-tuning | ${peer1.label} PRIMED: ${fmt(peer1.imagesPerSec)} img/s | same, fine-tuning: ${fmt(bp.imagesPerSec)} img/s | ${(peer1.imagesPerSec / bp.imagesPerSec).toFixed(2)} |`);
+  }
+  for (const s of r.skipped) rows.push(`| ${r.figure} | skipped: ${s.replace(/\|/g, '/').replace(/\n/g, ' ')} | | |`);
+  return rows;
+}
+
+function memoryRows(m: Record<string, any>): string[] {
+  const h = m.hnswlib_node ?? {};
+  const f = m.faiss ?? {};
+  const rows: string[] = [];
+  const pair = (name: string, a: unknown, b: unknown, unit: string, higherBetter: boolean) => {
+    if (typeof a !== 'number') return;
+    const peer = typeof b === 'number' ? `faiss: ${fmt(b)} ${unit}` : `faiss: ${f.error ?? 'absent'}`;
+    const ratio = typeof b === 'number' ? (higherBetter ? a / b : b / a).toFixed(2) : '';
+    rows.push(`| memory ${name} | hnswlib-node: ${fmt(a)} ${unit} | ${peer} | ${ratio} |`);
+  };
+  pair('HNSW queries', h.qps, f.qps, 'q/s', true);
+  pair('HNSW build (ratio: peer time / ours)', h.build_s, f.build_s, 's', false);
+  pair('HNSW recall@10', h.recall_at_10, f.recall_at_10, '', true);
+  if (typeof m.exact?.qps === 'number') rows.push(`| memory exact search | ${fmt(m.exact.qps)} q/s | | |`);
+  const fp = m.reference_set?.full_pool_pipeline;
+  if (fp) rows.push(`| memory retrieval pipeline, ${fp.queries} queries | ${fmt(fp.queries_per_s)} q/s | | |`);
+  return rows;
+}
+
+/** Rebuilds the results table of `readme` from the JSON files in `resultsDir`. */
+export function writeSummary(resultsDir: string, readme: string): void {
+  const files = fs.existsSync(resultsDir) ? fs.readdirSync(resultsDir).filter((f) => f.endsWith('.json')).sort() : [];
+  const throughput = new Map<string, ThroughputResult>();
+  let e2e: EndToEndResult | undefined;
+  let memory: Record<string, unknown> | undefined;
+  for (const f of files) {
+    const data = readJson<Record<string, unknown>>(path.join(resultsDir, f));
+    if (f === 'memory-retrieval.json') memory = data;
+    else if (data.figure === 'e2e-mini-mgtil') e2e = data as unknown as EndToEndResult;
+    else if (Array.isArray(data.ours)) throughput.set(String(data.figure), data as unknown as ThroughputResult);
+  }
+  const order = { train: 0, primed: 1, eval: 2 } as const;
+  const sorted = [...throughput.values()].sort((a, b) => order[a.kind] - order[b.kind] || a.figure.localeCompare(b.figure));
+  const rows = sorted.flatMap((r) => throughputRows(r, throughput));
+  if (memory) rows.push(...memoryRows(memory));
+  else rows.push('| memory retrieval | not measured yet (bench/results/memory-retrieval.json absent) | | |');
+  for (const run of e2e?.runs ?? []) {
+    rows.push(run.wallSeconds !== undefined
+      ? `| e2e \`${run.command}\` | ${fmt(run.wallSeconds)} s wall, ${run.peakRssMiB} MiB peak RSS${run.note ? ` (${run.note})` : ''} | | |`
+      : `| e2e \`${run.command}\` | ${run.note} | | |`);
+  }
+  const machine = sorted[0]?.machine ?? e2e?.machine;
+  const head = machine
+    ? `Last run ${machine.date}: ${machine.cpuModel}, ${machine.cores} cores (load average ${machine.loadAverage.toFixed(1)} at start), Node ${machine.node}, tfjs ${machine.tfjs}, torch ${machine.torch}.`
+    : 'No results yet: run `npm run bench`.';
+  const table = [head, '', 'Ratio = ours / peer (above 1: ours is faster).', '', '| figure | ours | peer | ratio |', '|---|---|---|---|', ...rows].join('\n');
+  const text = fs.existsSync(readme) ? fs.readFileSync(readme, 'utf8') : `# Benchmarks\n\n${START}\n${END}\n`;
+  const a = text.indexOf(START);
+  const b = text.indexOf(END);
+  if (a < 0 || b < a) throw new Error(`${readme}: markers ${START} / ${END} missing; cannot place the results table`);
+  writeFileAtomic(readme, `${text.slice(0, a + START.length)}\n${table}\n${text.slice(b)}`);
+}

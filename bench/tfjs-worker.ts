@@ -1,0 +1,56 @@
+/**
+ * Runs one tfjs workload on one backend in its own process (a clean backend, its own RSS) and
+ * prints one JSON line: `{ secondsPerIter, backend, leakedTensors, rssMiB }`.
+ *
+ *   tsx bench/tfjs-worker.ts CASE.json
+ *
+ * CASE.json: `{ kind, backend, spec: WorkloadSpec, timing: TimingOptions, kernels?: "native"|"off" }`.
+ */
+import * as fs from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../src/backend';
+import { buildWorkload, type WorkloadSpec } from './lib/workloads';
+import { timeRuns, type TimingOptions } from './lib/timing';
+import { applyKernelChoice, type KernelChoice } from './lib/kernel-choice';
+
+/** The worker's input. */
+export interface WorkerCase {
+  /** Workload kind. */
+  kind: 'train' | 'primed' | 'eval';
+  /** tfjs backend. */
+  backend: 'wasm' | 'cpu' | 'tensorflow';
+  /** Model, batch, seed. */
+  spec: WorkloadSpec;
+  /** Timing budget. */
+  timing: TimingOptions;
+  /** Whether to register the native matmul kernels (default `off`). */
+  kernels?: KernelChoice;
+}
+
+async function main(): Promise<void> {
+  const file = process.argv[2];
+  if (!file) throw new Error('usage: tsx bench/tfjs-worker.ts CASE.json');
+  const c = JSON.parse(fs.readFileSync(file, 'utf8')) as WorkerCase;
+  const backend = await initBackend({ backend: c.backend });
+  const kernels = applyKernelChoice(c.kernels ?? 'off', backend.name);
+  const before = tf.memory().numTensors;
+  const w = buildWorkload(c.kind, c.spec);
+  const times = await timeRuns(() => w.run(), c.timing);
+  const result = {
+    secondsPerIter: times,
+    backend,
+    kernels,
+    config: w.config,
+    promptIds: w.promptIds,
+    refIds: w.refIds,
+    rssMiB: process.memoryUsage().rss / 2 ** 20,
+  };
+  w.dispose();
+  const leaked = tf.memory().numTensors - before;
+  process.stdout.write(JSON.stringify({ ...result, leakedTensors: leaked }) + '\n');
+}
+
+main().catch((err) => {
+  process.stderr.write(`tfjs-worker: ${(err as Error).stack ?? err}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,371 @@
+/**
+ * The four notebook-level calls, one per notebook cell: {@link loadMemory}, {@link trainTask},
+ * {@link distill} and {@link evaluateMGTIL}. Each is a thin composition of the layers below
+ * (memory, methods + trainer, retrieval, protocol); nothing here is needed to use those layers.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createHash } from 'node:crypto';
+import { initBackend } from './backend';
+import { getBenchmark, loadBenchmarkTasks } from './benchmarks';
+import type { ClassificationDataset } from './data/types';
+import { bundledDataDir } from './data/bundled';
+import { buildMiniCorpus } from './data/mini-corpus';
+import { runProtocol, type ProtocolResult } from './eval/protocol';
+import { createMethodLearner } from './eval/learner';
+import { loadMiniModel } from './foundation';
+import { createMethod, METHOD_NAMES, type ContinualMethod } from './methods';
+import { drawReferenceBatch } from './methods/reference';
+import type { DualEncoderLike } from './model/types';
+import { buildMiniMemory } from './memory/mini';
+import { readQuestionPool, type Question } from './memory/pool';
+import type { RetrievalOptions } from './memory/retrieval/pipeline';
+import { openMemory, type Memory } from './memory/store';
+import { earlierTasksOf, prepareReference, type PreparedReference, type ReferenceContext, type ReferenceStrategy } from './pipeline/reference';
+import { defaultRecipe, resolveRecipe, type DeepPartial, type RunRecipe, type Scale } from './recipes';
+import { trainOnTask, type TrainResult } from './train/trainer';
+import type { TrainerPlugin } from './train/plugin';
+import { modelPreprocess } from './train/preprocess';
+import { silentProgress, type ProgressSink } from './util/progress';
+
+/** Where primed caches built memories and reference sets: `PRIMED_CACHE_DIR`, else `<repo>/.cache`. */
+export function cacheDir(): string {
+  return path.resolve(process.env.PRIMED_CACHE_DIR ?? path.join(bundledDataDir(), '..', '.cache'));
+}
+
+/** A short identity of a model's weights (sha256 of every parameter's bytes, 12 hex digits). */
+export function modelIdentity(model: DualEncoderLike): string {
+  const h = createHash('sha256');
+  for (const [name, v] of [...model.namedVariables()].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    h.update(name);
+    const data = v.dataSync() as Float32Array;
+    h.update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  }
+  return h.digest('hex').slice(0, 12);
+}
+
+// ---------------------------------------------------------------------------------------------
+// loadMemory
+
+/** Options of {@link loadMemory}. */
+export interface LoadMemoryOptions {
+  /**
+   * The model whose text tower embeds the mini memory when it has to be built (default: the
+   * bundled mini model). Ignored when `dir` holds a memory.
+   */
+  model?: DualEncoderLike;
+  /** Progress of a build. */
+  progress?: ProgressSink;
+}
+
+/**
+ * Opens the memory in `dir`. Without `dir`, opens the mini memory (built from the mini corpus
+ * with the initial model's text tower on first use, then cached under {@link cacheDir}).
+ */
+export async function loadMemory(dir?: string, options: LoadMemoryOptions = {}): Promise<Memory> {
+  if (dir) {
+    if (!fs.existsSync(path.join(dir, 'manifest.json'))) {
+      throw new Error(`${dir}: no memory here (no manifest.json); build one with \`npx primed memory build ${dir} --from <entries>\``);
+    }
+    return openMemory(dir);
+  }
+  await initBackend();
+  const owned = options.model ? undefined : await loadMiniModel();
+  const model = options.model ?? owned!;
+  try {
+    const id = `model:mini@${modelIdentity(model)}`;
+    const target = path.join(cacheDir(), 'memory', id.replace(/[^a-zA-Z0-9@._-]/g, '_'));
+    if (fs.existsSync(path.join(target, 'manifest.json'))) return openMemory(target);
+    const corpus = buildMiniCorpus({ seed: 0 });
+    return await buildMiniMemory(target, { corpus, model, embedderId: id, progress: options.progress });
+  } finally {
+    owned?.dispose();
+  }
+}
+
+/** The mini question pool M⁰ (`data/mini-question-pool.jsonl`). */
+export function miniPool(): Question[] {
+  return readQuestionPool(path.join(bundledDataDir(), 'mini-question-pool.jsonl'));
+}
+
+// ---------------------------------------------------------------------------------------------
+// trainTask
+
+/** Options of {@link trainTask}. */
+export interface TrainTaskOptions {
+  /** A method name (`finetune`, `l2`, `ewc`, ...) or a method made with `createMethod`. Default `finetune`. */
+  method?: string | ContinualMethod;
+  /** Options of a named method. */
+  methodOptions?: Record<string, unknown>;
+  /** Position of the task in the sequence (methods keep per-task state). Default 0. */
+  taskIndex?: number;
+  /** Training settings; default the mini recipe's. */
+  recipe?: DeepPartial<RunRecipe>;
+  /** Seed. Default 42. */
+  seed?: number;
+  /** Mid-task checkpoints here (a killed run resumes). Default none. */
+  checkpointDir?: string;
+  /** More trainer plugins (loggers, live displays). */
+  plugins?: TrainerPlugin[];
+  /** Progress per step. */
+  progress?: ProgressSink;
+}
+
+/** Trains `model` in place on one task's train split with a continual-learning method. */
+export async function trainTask(model: DualEncoderLike, dataset: ClassificationDataset, options: TrainTaskOptions = {}): Promise<TrainResult> {
+  await initBackend();
+  const recipe = resolveRecipe(defaultRecipe('mini-mgtil', 'mini'), options.recipe);
+  const method = typeof options.method === 'object' ? options.method : createMethod(options.method ?? 'finetune', options.methodOptions ?? {});
+  return trainOnTask(model, { taskIndex: options.taskIndex ?? 0, dataset }, {
+    ...recipe.trainer,
+    seed: options.seed ?? 42,
+    checkpointDir: options.checkpointDir,
+    plugins: [method, ...(options.plugins ?? [])],
+    progress: options.progress ?? silentProgress,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// distill
+
+/** Options of {@link distill}. */
+export interface DistillOptions {
+  /** The memory to retrieve from. */
+  memory: Memory;
+  /** Tasks learned before this one, in order (their labels and domains feed the siphon). */
+  earlierTasks: ClassificationDataset[];
+  /** The initial model (query embedder and visual rerank); default: `model` as it is now. */
+  initialModel?: DualEncoderLike;
+  /** `siphon` (PRIMED_dyn, default) or `uniform` (PRIMED_uni). */
+  strategy?: ReferenceStrategy;
+  /** PRIMED options (teacher, ckt, cmc, alpha, beta, regularizer, lambda, direction...). */
+  methodOptions?: Record<string, unknown>;
+  /** Retrieval stage switches (BM25 / embedding / hierarchical). */
+  retrieval?: Omit<RetrievalOptions, 'k'>;
+  /** Question pool M⁰; default the mini pool. */
+  pool?: Question[];
+  /** Settings; default the mini recipe's. */
+  recipe?: DeepPartial<RunRecipe>;
+  /** Seed. Default 42. */
+  seed?: number;
+  /** Progress of retrieval and training. */
+  progress?: ProgressSink;
+}
+
+/** What {@link distill} did. */
+export interface DistillResult {
+  /** The training run. */
+  train: TrainResult;
+  /** The reference set it distilled on. */
+  reference: Omit<PreparedReference, 'batch'> & { size: number };
+}
+
+/**
+ * PRIMED on one task: retrieves the task's reference set from the memory (Dynamic Siphon over
+ * the earlier tasks, cached), then trains `model` on the task with CE + CKT + CMC + DFG on it,
+ * the teacher being `model` as it was before this task.
+ */
+export async function distill(model: DualEncoderLike, dataset: ClassificationDataset, options: DistillOptions): Promise<DistillResult> {
+  await initBackend();
+  const recipe = resolveRecipe(defaultRecipe('mini-mgtil', 'mini'), options.recipe);
+  const seed = options.seed ?? 42;
+  const strategy = options.strategy ?? 'siphon';
+  const initial = options.initialModel ?? model.clone();
+  try {
+    const reference = await prepareReference(
+      referenceContext(options.memory, initial, modelPreprocess(model, undefined, 'distill'), recipe, strategy, seed, options.pool, options.retrieval, options.progress),
+      options.earlierTasks,
+    );
+    const method = createMethod(strategy === 'siphon' ? 'primed-dyn' : 'primed-uni', {
+      referenceBatchSize: recipe.referenceBatchSize,
+      ...(options.methodOptions ?? {}),
+      referenceSet: reference.batch,
+    });
+    const train = await trainOnTask(model, { taskIndex: options.earlierTasks.length, dataset }, {
+      ...recipe.trainer,
+      seed,
+      plugins: [method],
+      progress: options.progress ?? silentProgress,
+    });
+    method.dispose?.();
+    const { batch, ...rest } = reference;
+    return { train, reference: { ...rest, size: batch.shape[0] } };
+  } finally {
+    if (!options.initialModel) initial.dispose();
+  }
+}
+
+function referenceContext(
+  memory: Memory,
+  initialModel: DualEncoderLike,
+  preprocess: ReferenceContext['preprocess'],
+  recipe: RunRecipe,
+  strategy: ReferenceStrategy,
+  seed: number,
+  pool?: Question[],
+  retrieval?: Omit<RetrievalOptions, 'k'>,
+  progress?: ProgressSink,
+): ReferenceContext {
+  return {
+    memory,
+    initialModel,
+    pool: pool ?? miniPool(),
+    cacheDir: path.join(cacheDir(), 'reference-sets'),
+    strategy,
+    siphon: recipe.siphon,
+    uniformTotal: recipe.uniformTotal,
+    retrieval,
+    preprocess,
+    seed,
+    progress,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// evaluateMGTIL
+
+/** Methods that distil on a reference set from the memory, and how it is chosen. */
+const REFERENCE_STRATEGY: Partial<Record<string, ReferenceStrategy>> = {
+  zscl: 'uniform',
+  'primed-uni': 'uniform',
+  'primed-dyn': 'siphon',
+  primed: 'siphon',
+};
+
+/** Options of {@link evaluateMGTIL}. */
+export interface EvaluateMGTILOptions {
+  /** `mini-mgtil` (default), `hieramedtransfer` or `medxtreme`. */
+  benchmark?: string;
+  /** Task order. Default `I`. */
+  order?: 'I' | 'II';
+  /** Method name (see `METHOD_NAMES`). Default `primed-dyn`. */
+  method?: string;
+  /** Method options (beyond the reference set, which is wired here). */
+  methodOptions?: Record<string, unknown>;
+  /** The starting model; default the bundled mini model (it is trained in place). */
+  model?: DualEncoderLike;
+  /** Scale of the default recipe. Default `mini` for mini-mgtil, else `paper`. */
+  scale?: Scale;
+  /** Recipe overrides (steps, batch, lr, siphon counts...). */
+  recipe?: DeepPartial<RunRecipe>;
+  /** Run seed. Default 42. */
+  seed?: number;
+  /** Run directory (result.json, matrix.csv, state). Default `runs/<benchmark>-<order>-<method>-s<seed>`. */
+  runDir?: string;
+  /** Resume a run found in `runDir`. Default true. */
+  resume?: boolean;
+  /** Dataset root for the paper benchmarks. */
+  root?: string;
+  /** Memory for the distillation methods; default the mini memory. */
+  memory?: Memory;
+  /** Question pool M⁰; default the mini pool. */
+  pool?: Question[];
+  /** Retrieval stage switches (Table 4f ablation). */
+  retrieval?: Omit<RetrievalOptions, 'k'>;
+  /** Extra trainer plugins (live displays). */
+  plugins?: TrainerPlugin[];
+  /** Progress of training and evaluation. */
+  progress?: ProgressSink;
+  /** Called after each row of the matrix (live forgetting curves). */
+  onRow?: (row: number, partial: ProtocolResult) => void | Promise<void>;
+}
+
+/** The protocol result plus what was run. */
+export interface MGTILResult extends ProtocolResult {
+  /** Method name. */
+  method: string;
+  /** Benchmark name and order. */
+  benchmark: { name: string; order: 'I' | 'II' };
+  /** Run directory. */
+  runDir: string;
+  /** Reference-set cache keys per task (distillation methods). */
+  referenceKeys: (string | null)[];
+}
+
+/**
+ * The MGTIL protocol for one method: zero-shot on every task, then for each task in order:
+ * (retrieve its reference set,) train, evaluate on every task. Resumable; results are written
+ * to `runDir` after every row.
+ */
+export async function evaluateMGTIL(options: EvaluateMGTILOptions = {}): Promise<MGTILResult> {
+  await initBackend();
+  const benchmark = options.benchmark ?? 'mini-mgtil';
+  const order = options.order ?? 'I';
+  const methodName = options.method ?? 'primed-dyn';
+  if (!(METHOD_NAMES as readonly string[]).includes(methodName)) {
+    throw new Error(`option method: unknown method "${methodName}"; expected one of ${METHOD_NAMES.join(', ')}`);
+  }
+  const spec = getBenchmark(benchmark);
+  const scale = options.scale ?? (spec.name === 'mini-mgtil' ? 'mini' : 'paper');
+  const recipe = resolveRecipe(defaultRecipe(spec.name, scale), options.recipe);
+  const seed = options.seed ?? 42;
+  const runDir = path.resolve(options.runDir ?? path.join('runs', `${spec.name}-${order}-${methodName}-s${seed}`));
+  const tasks = loadBenchmarkTasks(spec.name, { order, root: options.root });
+
+  const ownedModel = options.model ? undefined : await loadMiniModel();
+  const model = options.model ?? ownedModel!;
+  const initial = model.clone();
+  const strategy = REFERENCE_STRATEGY[methodName];
+  const referenceKeys: (string | null)[] = tasks.map(() => null);
+  try {
+    const memory = strategy ? options.memory ?? (await loadMemory(undefined, { model: initial })) : undefined;
+    const prepared = new Map<number, PreparedReference>();
+    const refCtx = strategy
+      ? referenceContext(memory!, initial, modelPreprocess(model, undefined, 'evaluateMGTIL'), recipe, strategy, seed, options.pool, options.retrieval)
+      : undefined;
+    const methodOptions: Record<string, unknown> = { ...(options.methodOptions ?? {}) };
+    if (strategy) {
+      methodOptions.referenceBatchSize ??= recipe.referenceBatchSize;
+      methodOptions.referenceSet = (req: Parameters<typeof drawReferenceBatch>[1]) => {
+        const ref = prepared.get(req.taskIndex);
+        if (!ref) throw new Error(`no reference set prepared for task ${req.taskIndex}`);
+        return drawReferenceBatch(ref.batch, req);
+      };
+    }
+    // ZSCL averages weights every 100 of 1,000 steps; keep ten averages per task at any scale.
+    if (methodName === 'zscl') methodOptions.avgFreq ??= Math.max(1, Math.round(recipe.trainer.steps / 10));
+    const method = createMethod(methodName, methodOptions);
+    const learner = createMethodLearner({
+      model,
+      tasks,
+      method,
+      trainer: { ...recipe.trainer, seed },
+      plugins: options.plugins,
+      checkpointDir: path.join(runDir, 'checkpoints'),
+      evalBatchSize: recipe.evalBatchSize,
+      beforeTask: refCtx
+        ? async (t) => {
+            for (const k of [...prepared.keys()]) if (k !== t) prepared.delete(k);
+            const ref = await prepareReference(refCtx, tasks.slice(0, t));
+            prepared.set(t, ref);
+            referenceKeys[t] = ref.key;
+          }
+        : undefined,
+    });
+    const recordedMethodOptions = Object.fromEntries(Object.entries(methodOptions).filter(([k]) => k !== 'referenceSet'));
+    const result = await runProtocol({
+      tasks: tasks.map((t) => t.name),
+      learner,
+      runDir,
+      seed,
+      resume: options.resume,
+      config: {
+        benchmark: spec.name,
+        order,
+        method: methodName,
+        methodOptions: { ...Object.fromEntries(Object.entries(method.options).filter(([k]) => k !== 'referenceSet')), ...recordedMethodOptions },
+        recipe,
+        model: { preset: (model as { preset?: { name?: string } }).preset?.name ?? 'custom', weights: modelIdentity(initial) },
+        earlierTasks: earlierTasksOf(tasks).map((t) => t.name),
+      },
+      progress: options.progress,
+      onRow: options.onRow,
+    });
+    method.dispose?.();
+    const full: MGTILResult = { ...result, method: methodName, benchmark: { name: spec.name, order }, runDir, referenceKeys };
+    return full;
+  } finally {
+    initial.dispose();
+    ownedModel?.dispose();
+  }
+}

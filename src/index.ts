@@ -1,0 +1,32 @@
+/**
+ * primed: retrieval-guided continual learning of medical vision-language models (PRIMED,
+ * arXiv 2512.13072) in TypeScript. The public API: re-exports only.
+ *
+ * @packageDocumentation
+ */
+export * from './cells';
+export * from './backend';
+export * from './model';
+export * from './model/tokenizers';
+export { loadCheckpoint, saveModel, loadModel, type LoadCheckpointOptions, type SaveModelOptions, type LoadModelOptions, type SavedModelConfig } from './model/checkpoint';
+export * from './data/types';
+export * from './data/npy';
+export * from './data/mini-corpus';
+export * from './benchmarks';
+export * from './eval';
+export * from './eval/classify';
+export * from './eval/learner';
+export * from './train/trainer';
+export * from './train/config';
+export * from './train/plugin';
+export * from './train/losses';
+export * from './train/optimizer';
+export * from './train/pretrain';
+export * from './methods';
+export * from './memory';
+export * from './foundation';
+export * from './report';
+export * from './paper';
+export * from './util/rng';
+export * from './util/progress';
+export { writeFileAtomic, writeJsonAtomic, replaceDirAtomic, readJson, contentHash, stableStringify } from './util/fs';

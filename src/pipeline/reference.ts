@@ -1,0 +1,146 @@
+/**
+ * From the memory to a batch the distillation methods can use: retrieve the reference set for
+ * the next task (Dynamic Siphon or uniform; cached on disk by content hash), then load and
+ * preprocess its images into one {@link ReferenceBatch} of matched caption–image pairs.
+ */
+import * as path from 'node:path';
+import type { ClassificationDataset, ImagePreprocess } from '../data/types';
+import { decodeImage, preprocessImage } from '../data/image';
+import type { DualEncoderLike } from '../model/types';
+import type { ReferenceBatch } from '../methods/reference';
+import { modelTextEmbedder } from '../memory/embedders/model';
+import { modelVisualScorer } from '../memory/retrieval/visual';
+import { buildReferenceSet } from '../memory/reference-set';
+import type { EarlierTask, Question } from '../memory/pool';
+import type { RetrievalOptions } from '../memory/retrieval/pipeline';
+import type { Memory } from '../memory/store';
+import type { Bag, SiphonOptions } from '../memory/siphon';
+import { silentProgress, type ProgressSink } from '../util/progress';
+
+/** How the reference set is chosen: the Dynamic Siphon (PRIMED_dyn) or uniform keywords (PRIMED_uni, ZSCL). */
+export type ReferenceStrategy = 'siphon' | 'uniform';
+
+/** Everything retrieval needs that does not change from task to task. */
+export interface ReferenceContext {
+  /** The memory. */
+  memory: Memory;
+  /**
+   * The initial (pretrained) model: its text tower embeds the queries (it must be the model
+   * that embedded the memory) and its two towers give the visual rerank score S_v.
+   */
+  initialModel: DualEncoderLike;
+  /** The base question pool M⁰. */
+  pool: Question[];
+  /** Where reference sets are cached (`<cacheDir>/<key>.json`). */
+  cacheDir: string;
+  /** Siphon or uniform. */
+  strategy: ReferenceStrategy;
+  /** Siphon counts. */
+  siphon: SiphonOptions;
+  /** Uniform set size. */
+  uniformTotal: number;
+  /** Retrieval stage switches (the paper's BM25 / embedding / hierarchical ablation). */
+  retrieval?: Omit<RetrievalOptions, 'k'>;
+  /** Pixel preprocessing of the student (same as the initial model's). */
+  preprocess: ImagePreprocess;
+  /** Seed of the general-bag sample. */
+  seed: number;
+  /** Progress of the retrieval queries. */
+  progress?: ProgressSink;
+}
+
+/** A reference set ready for training, and where it came from. */
+export interface PreparedReference {
+  /** Matched pairs, preprocessed (only entries that have an image). */
+  batch: ReferenceBatch;
+  /** The cache key (recorded with the run). */
+  key: string;
+  /** Whether the set came from the cache. */
+  cacheHit: boolean;
+  /** Items per bag (task / domain / general / uniform). */
+  bags: Partial<Record<Bag, number>>;
+  /** Memory rows in the batch, in order. */
+  rows: number[];
+}
+
+/** The siphon's view of the tasks learned so far. */
+export function earlierTasksOf(tasks: ClassificationDataset[]): EarlierTask[] {
+  return tasks.map((t) => ({ name: t.name, domain: t.domain, classNames: t.classNames, template: t.templates[0]?.replace(/\.$/, '') }));
+}
+
+function loadPixels(memory: Memory, row: number, preprocess: ImagePreprocess): Float32Array | undefined {
+  const bytes = memory.readImageBytes(row);
+  if (!bytes) return undefined;
+  return preprocessImage(decodeImage(bytes, `memory entry ${memory.entry(row).id}`), preprocess);
+}
+
+/**
+ * Retrieves (or reads from the cache) the reference set for the task after `earlier`, and
+ * returns its image–caption pairs as one preprocessed batch. Text-only entries are dropped: CKT
+ * and CMC need matched pairs.
+ */
+export async function prepareReference(ctx: ReferenceContext, earlier: ClassificationDataset[]): Promise<PreparedReference> {
+  const { memory, initialModel, preprocess } = ctx;
+  const embedder = modelTextEmbedder(initialModel, { id: memory.manifest.embedder.id });
+  const px = preprocess.size * preprocess.size * preprocess.channels;
+  const scorer = modelVisualScorer(initialModel, async (rows) => {
+    const withImage: number[] = [];
+    const chunks: Float32Array[] = [];
+    for (const r of rows) {
+      const p = loadPixels(memory, r, preprocess);
+      if (p) {
+        withImage.push(r);
+        chunks.push(p);
+      }
+    }
+    const pixels = new Float32Array(withImage.length * px);
+    chunks.forEach((c, i) => pixels.set(c, i * px));
+    return { rows: withImage, pixels };
+  });
+  const set = await buildReferenceSet(
+    memory,
+    embedder,
+    ctx.pool,
+    earlierTasksOf(earlier),
+    {
+      strategy: ctx.strategy,
+      siphon: ctx.siphon,
+      uniformTotal: ctx.uniformTotal,
+      retrieval: ctx.retrieval,
+      cacheDir: ctx.cacheDir,
+      seed: ctx.seed,
+      progress: ctx.progress ?? silentProgress,
+    },
+    scorer,
+  );
+  const rows: number[] = [];
+  const captions: string[] = [];
+  const chunks: Float32Array[] = [];
+  const seen = new Set<number>();
+  const bags: Partial<Record<Bag, number>> = {};
+  for (const item of set.items) {
+    if (seen.has(item.row)) continue;
+    seen.add(item.row);
+    const p = loadPixels(memory, item.row, preprocess);
+    if (!p) continue;
+    rows.push(item.row);
+    captions.push(memory.entry(item.row).caption);
+    chunks.push(p);
+    bags[item.bag] = (bags[item.bag] ?? 0) + 1;
+  }
+  if (rows.length < 2) {
+    throw new Error(
+      `reference set ${set.key} holds ${rows.length} image–caption pair(s) after dropping text-only entries; ` +
+        `CKT/CMC need at least 2 (memory ${path.basename(memory.dir)} has too few images for these queries)`,
+    );
+  }
+  const images = new Float32Array(rows.length * px);
+  chunks.forEach((c, i) => images.set(c, i * px));
+  return {
+    batch: { captions, images, shape: [rows.length, preprocess.size, preprocess.size, preprocess.channels] },
+    key: set.key,
+    cacheHit: set.cacheHit,
+    bags,
+    rows,
+  };
+}
