@@ -1,0 +1,134 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { describeBackend, initBackend, type BackendName } from '../backend';
+import { evaluateMGTIL, type MGTILResult } from '../cells';
+import { METHOD_NAMES } from '../methods';
+import { loadCheckpoint, loadModel } from '../model/checkpoint';
+import type { DualEncoderLike } from '../model/types';
+import { accuracyMatrixFigure, forgettingCurvesFigure } from '../report/figures';
+import { writeFigureHtml, writeFigureImage } from '../report/export';
+import { openMemory } from '../memory/store';
+import { hasChromium } from '../report/chromium';
+import { terminalProgress } from '../util/progress';
+import { writeJsonAtomic } from '../util/fs';
+import { UsageError, type CliCommand } from './command';
+
+function int(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new UsageError(`option --${name} must be an integer, got "${v}"`);
+  return n;
+}
+
+function fmt(x: number | null | undefined): string {
+  return x === null || x === undefined ? '   –' : x.toFixed(1).padStart(5);
+}
+
+/** The results table printed at the end of a run. */
+export function resultTable(r: MGTILResult): string {
+  const names = r.tasks;
+  const w = Math.max(12, ...names.map((n) => n.length));
+  const lines: string[] = [];
+  lines.push(`accuracy matrix (%), rows = after training task t, columns = test sets:`);
+  lines.push(`${''.padEnd(w)} ${names.map((n) => n.slice(0, 8).padStart(8)).join(' ')}`);
+  if (r.zeroShot) lines.push(`${'zero-shot'.padEnd(w)} ${r.zeroShot.map((x) => x.toFixed(1).padStart(8)).join(' ')}`);
+  r.matrix.forEach((row, t) => lines.push(`${(`${t + 1}. ${names[t]}`).slice(0, w).padEnd(w)} ${row.map((x) => x.toFixed(1).padStart(8)).join(' ')}`));
+  const m = r.metrics;
+  if (m) {
+    lines.push('');
+    lines.push(`${r.method} on ${r.benchmark.name} order ${r.benchmark.order}:`);
+    lines.push(`  Transfer ${fmt(m.transfer)}   Avg ${fmt(m.avg)}   Last ${fmt(m.last)}`);
+    lines.push(`  ACC      ${fmt(m.acc)}   BWT ${fmt(m.bwt)}   Forgetting ${fmt(m.forgetting)}   AUC ${fmt(m.auc)}`);
+  }
+  return lines.join('\n');
+}
+
+/** `primed evaluate`: the MGTIL protocol for one method, with a progress bar, a table and a figure. */
+export const command: CliCommand = {
+  name: 'evaluate',
+  summary: 'run the MGTIL protocol for a method on a benchmark and write result.json',
+  usage:
+    'primed evaluate [--benchmark mini-mgtil|hieramedtransfer|medxtreme] [--method ' +
+    METHOD_NAMES.filter((m) => m !== 'primed').join('|') +
+    '] [--order I|II] [--seed N] [--out DIR] [--steps N] [--root DATASETS] [--preset biomedclip|clip-vit-b16 --checkpoint PATH | --model DIR] [--memory DIR] [--fresh] [--backend NAME] [--json]',
+  async run(argv) {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        benchmark: { type: 'string', default: 'mini-mgtil' },
+        method: { type: 'string', default: 'primed-dyn' },
+        order: { type: 'string', default: 'I' },
+        seed: { type: 'string', default: '42' },
+        out: { type: 'string' },
+        steps: { type: 'string' },
+        root: { type: 'string' },
+        preset: { type: 'string' },
+        checkpoint: { type: 'string' },
+        model: { type: 'string' },
+        memory: { type: 'string' },
+        fresh: { type: 'boolean' },
+        backend: { type: 'string' },
+        json: { type: 'boolean' },
+      },
+    });
+    if (values.order !== 'I' && values.order !== 'II') throw new UsageError(`option --order must be I or II, got "${values.order}"`);
+    if (!(METHOD_NAMES as readonly string[]).includes(values.method!)) {
+      throw new UsageError(`option --method: unknown method "${values.method}"; expected one of ${METHOD_NAMES.join(', ')}`);
+    }
+    if (values.checkpoint && !values.preset) throw new UsageError('option --checkpoint needs --preset (biomedclip or clip-vit-b16)');
+    const seed = int('seed', values.seed)!;
+    const steps = int('steps', values.steps);
+    const backend = await initBackend({ backend: values.backend as BackendName | undefined });
+    process.stderr.write(`primed: backend ${describeBackend(backend)}\n`);
+
+    let model: DualEncoderLike | undefined;
+    if (values.checkpoint) model = await loadCheckpoint(values.checkpoint, { preset: values.preset! });
+    else if (values.model) model = await loadModel(values.model);
+    const memory = values.memory ? openMemory(values.memory) : undefined;
+    const out = path.resolve(values.out ?? path.join('runs', `${values.benchmark}-${values.order}-${values.method}-s${seed}`));
+    if (values.fresh) fs.rmSync(out, { recursive: true, force: true });
+
+    const result = await evaluateMGTIL({
+      benchmark: values.benchmark,
+      order: values.order,
+      method: values.method,
+      seed,
+      runDir: out,
+      root: values.root,
+      model,
+      memory,
+      recipe: steps !== undefined ? { trainer: { steps } } : undefined,
+      progress: terminalProgress(),
+    });
+    model?.dispose();
+
+    // result.json is the protocol's; add what this command ran.
+    writeJsonAtomic(path.join(out, 'run.json'), { method: result.method, benchmark: result.benchmark, referenceKeys: result.referenceKeys, command: ['primed', 'evaluate', ...argv].join(' ') });
+    const figure = forgettingCurvesFigure({
+      dataset: 'each task',
+      title: `${result.method}: accuracy on each task as tasks are learned (${result.benchmark.name}, order ${result.benchmark.order})`,
+      taskNames: result.tasks,
+      series: result.tasks.map((t, d) => ({
+        name: t,
+        x: [0, ...result.matrix.map((_, i) => i + 1)],
+        y: [result.zeroShot?.[d] ?? 0, ...result.matrix.map((row) => row[d])],
+      })),
+    });
+    writeFigureHtml(figure, path.join(out, 'forgetting-curves.html'));
+    const heat = accuracyMatrixFigure({ matrix: result.matrix, datasets: result.tasks, zeroShot: result.zeroShot ?? undefined, title: `${result.method}: accuracy matrix (%)` });
+    writeFigureHtml(heat, path.join(out, 'accuracy-matrix.html'));
+    const written = ['result.json', 'matrix.csv', 'forgetting-curves.html', 'accuracy-matrix.html'];
+    if (hasChromium()) {
+      await writeFigureImage(figure, path.join(out, 'forgetting-curves.png'));
+      written.push('forgetting-curves.png');
+    }
+    if (values.json) {
+      process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+    } else {
+      process.stdout.write(resultTable(result) + '\n\n');
+      process.stdout.write(`wrote ${written.map((f) => path.join(out, f)).join(', ')}\n`);
+    }
+    return 0;
+  },
+};
