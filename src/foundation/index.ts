@@ -27,13 +27,15 @@ export const MINI_RECIPE = {
   /** Mini tokenizer vocabulary size, built from every corpus caption (ROCO included). */
   vocabSize: 4096,
   /** Pretraining steps: few enough that zero-shot stays well below fine-tuning. */
-  steps: 300,
+  steps: 600,
   /** Pairs per step. */
   batchSize: 64,
   /** Peak learning rate. */
   lr: 1e-3,
   /** Warm-up steps. */
   warmup: 30,
+  /** Share of single-modality batches (finding-level hard negatives). */
+  groupBatchShare: 0.5,
 };
 
 /** Options of {@link buildMiniFoundationModel}. */
@@ -95,12 +97,13 @@ export async function buildMiniFoundationModel(options: BuildMiniOptions = {}): 
   preset.tokenizer = { kind: 'mini', vocab, contextLength: preset.tokenizer.contextLength };
   const model = createModel(preset, { seed: recipe.seed });
   try {
-    const pairs = corpus.filter((e) => e.image).map((e) => ({ caption: e.caption, image: e.image! }));
+    const pairs = corpus.filter((e) => e.image).map((e) => ({ caption: e.caption, image: e.image!, group: e.source }));
     const pretrain = await pretrainClip(model, pairs, {
       steps: recipe.steps,
       batchSize: recipe.batchSize,
       lr: recipe.lr,
       warmup: recipe.warmup,
+      groupBatchShare: recipe.groupBatchShare,
       seed: recipe.seed,
       progress: options.progress ?? silentProgress,
     });

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ImagePreprocess } from '../data/types';
-import { preprocessImage } from '../data/image';
+import { preprocessImage, type RawImage } from '../data/image';
 import type { DualEncoderLike } from '../model/types';
 import { Rng } from '../util/rng';
 import { silentProgress, type ProgressSink } from '../util/progress';
@@ -18,8 +18,10 @@ import { modelPreprocess } from './preprocess';
 export interface PretrainPair {
   /** The caption. */
   caption: string;
-  /** 8-bit pixels, row-major `[height, width, channels]`. */
-  image: { pixels: Uint8Array; height: number; width: number; channels: number };
+  /** 8-bit pixels, row-major `[height, width, channels]`; resized and normalised to the model's preprocessing on use. */
+  image: RawImage;
+  /** Group for single-modality batches (e.g. the modality); pairs without one form a group of their own. */
+  group?: string;
 }
 
 /** Options of {@link pretrainClip}; defaults are the `mini` recipe. */
@@ -36,6 +38,11 @@ export interface PretrainOptions {
   weightDecay?: number;
   /** Seed of batch sampling. Default 0. */
   seed?: number;
+  /**
+   * Share of steps whose batch comes from a single group (modality). Mixed batches teach mostly
+   * modality; homogeneous ones force finding-level contrast (hard negatives). Default 0.5.
+   */
+  groupBatchShare?: number;
   /** Pixel preprocessing; default the model's. */
   preprocess?: ImagePreprocess;
   /** Progress, one unit per step, with the loss. */
@@ -85,6 +92,14 @@ export async function pretrainClip(model: DualEncoderLike, pairs: PretrainPair[]
   pairs.forEach((p, i) => byCaption.set(p.caption, [...(byCaption.get(p.caption) ?? []), i]));
   const captions = [...byCaption.keys()];
   const b = Math.min(batchSize, captions.length);
+  const groupShare = options.groupBatchShare ?? 0.5;
+  if (!(groupShare >= 0 && groupShare <= 1)) throw new Error(`pretrain: option groupBatchShare must be in [0, 1], got ${groupShare}`);
+  const captionsByGroup = new Map<string, number[]>();
+  captions.forEach((c, ci) => {
+    const g = pairs[byCaption.get(c)![0]].group ?? '';
+    captionsByGroup.set(g, [...(captionsByGroup.get(g) ?? []), ci]);
+  });
+  const groups = [...captionsByGroup.values()].filter((cs) => cs.length >= 2);
 
   const trainable = model.trainableVariables();
   const params = new Map<string, tf.Variable>();
@@ -98,16 +113,20 @@ export async function pretrainClip(model: DualEncoderLike, pairs: PretrainPair[]
     for (let step = 0; step < steps; step++) {
       // Distinct captions per batch: duplicates would be contradictory InfoNCE targets.
       const rng = Rng.derive(seed, `pretrain/${step}`);
-      const chosen = rng.sampleIndices(captions.length, b).map((c) => {
+      let pool: number[] | undefined;
+      if (groups.length > 0 && rng.next() < groupShare) pool = groups[rng.int(groups.length)];
+      const picked = pool ? rng.sampleIndices(pool.length, Math.min(b, pool.length)).map((i) => pool![i]) : rng.sampleIndices(captions.length, b);
+      const n = picked.length;
+      const chosen = picked.map((c) => {
         const group = byCaption.get(captions[c])!;
         return { caption: captions[c], index: group[rng.int(group.length)] };
       });
-      const batchImages = new Float32Array(b * pixelsPer);
+      const batchImages = new Float32Array(n * pixelsPer);
       chosen.forEach((c, i) => batchImages.set(images.subarray(c.index * pixelsPer, (c.index + 1) * pixelsPer), i * pixelsPer));
       const ids = model.tokenizer.encodeBatch(chosen.map((c) => c.caption));
       const { value, grads } = tf.tidy(() => {
-        const x = tf.tensor4d(batchImages, [b, preprocess.size, preprocess.size, preprocess.channels]);
-        const t = tf.tensor2d(ids, [b, model.tokenizer.contextLength], 'int32');
+        const x = tf.tensor4d(batchImages, [n, preprocess.size, preprocess.size, preprocess.channels]);
+        const t = tf.tensor2d(ids, [n, model.tokenizer.contextLength], 'int32');
         return tf.variableGrads(() => {
           const m = pairSimilarity(model.encodeText(t), model.encodeImage(x));
           return cmcLoss(m, model.logitScale());
