@@ -157,7 +157,10 @@ export interface DistillResult {
   /** The training run. */
   train: TrainResult;
   /** The reference set it distilled on. */
-  reference: Omit<PreparedReference, 'batch'> & { size: number };
+  reference: Omit<PreparedReference, 'batch'> & {
+    /** Image–caption pairs in the reference set. */
+    size: number;
+  };
 }
 
 /**
@@ -268,6 +271,8 @@ export interface EvaluateMGTILOptions {
   progress?: ProgressSink;
   /** Called after each row of the matrix (live forgetting curves). */
   onRow?: (row: number, partial: ProtocolResult) => void | Promise<void>;
+  /** Stops the run between steps; the rows recorded so far stay and a later call resumes. */
+  signal?: AbortSignal;
 }
 
 /** The protocol result plus what was run. */
@@ -275,7 +280,12 @@ export interface MGTILResult extends ProtocolResult {
   /** Method name. */
   method: string;
   /** Benchmark name and order. */
-  benchmark: { name: string; order: 'I' | 'II' };
+  benchmark: {
+    /** Benchmark name, e.g. `mini-mgtil`. */
+    name: string;
+    /** Task order. */
+    order: 'I' | 'II';
+  };
   /** Run directory. */
   runDir: string;
   /** Reference-set cache keys per task (distillation methods). */
@@ -360,6 +370,7 @@ export async function evaluateMGTIL(options: EvaluateMGTILOptions = {}): Promise
       },
       progress: options.progress,
       onRow: options.onRow,
+      signal: options.signal,
     });
     method.dispose?.();
     const full: MGTILResult = { ...result, method: methodName, benchmark: { name: spec.name, order }, runDir, referenceKeys };

@@ -32,7 +32,17 @@ export interface BackendInfo {
   /** Why this one: `forced by PRIMED_BACKEND`, `forced by option`, or `best available`. */
   reason: string;
   /** Native (OpenBLAS) matmul kernels registered on this backend, when the optional addon is built. */
-  native?: { active: boolean; reason: string; threads?: number };
+  native?: {
+    /** True when the OpenBLAS `BatchMatMul` kernel replaced the backend's own; false when the backend's built-in matmul runs. */
+    active: boolean;
+    /**
+     * `registered` when active; otherwise why not, e.g. `off by PRIMED_NATIVE=0`, `off by option native`, the addon's load
+     * problem, or `no native kernels for backend tensorflow` (the native TensorFlow backend has its own fast matmul).
+     */
+    reason: string;
+    /** BLAS threads the addon actually runs with (the `nativeThreads` option, default the core count); present only when `active`. */
+    threads?: number;
+  };
 }
 
 /** Availability of one optional package. */

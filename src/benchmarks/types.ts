@@ -16,7 +16,17 @@ export type TaskSource =
       /** Path of the npz relative to the root, e.g. `medmnist/pneumoniamnist.npz`. */
       file: string;
       /** Deterministic re-split of one stored split (files without official splits). */
-      resplit?: { from: SplitName; seed: number; fractions: SplitFractions };
+      resplit?: {
+        /** The stored split whose items are re-split (e.g. `test` for the PathMNIST subset); the file's other splits are ignored. */
+        from: SplitName;
+        /**
+         * Seed of the stratified shuffle. Fixed per task (not the run seed), so every run sees the same
+         * train/val/test items and the held-out `val` slice stays the same.
+         */
+        seed: number;
+        /** Shares of `train`, `val` and `test` in [0, 1], summing to 1 (e.g. 0.6 / 0.15 / 0.25); counts are rounded per class. */
+        fractions: SplitFractions;
+      };
     }
   | {
       /** A dataset the user prepares: `<root>/<dir>/manifest.csv|jsonl`, or class folders. */

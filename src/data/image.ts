@@ -6,15 +6,19 @@ import * as jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import type { ImagePreprocess } from './types';
 
-/** Raw 8-bit pixels, row-major `[height, width, channels]`. */
+/**
+ * An undecoded-to-float image: raw 8-bit pixels, row-major `[height, width, channels]`, as the
+ * decoders, the in-memory MedMNIST splits and the mini corpus hold them. Kept as bytes (4× smaller
+ * than float32) and only resized and normalised (to the backbone's {@link ImagePreprocess}) per batch.
+ */
 export interface RawImage {
-  /** Pixel bytes, `height * width * channels`. */
+  /** Pixel bytes 0–255, `height * width * channels` of them; pixel `(y, x)` channel `c` is at `(y * width + x) * channels + c`. */
   pixels: Uint8Array;
-  /** Rows. */
+  /** Image height in pixels (number of rows). */
   height: number;
-  /** Columns. */
+  /** Image width in pixels (number of columns). */
   width: number;
-  /** 1 (grey) or 3 (RGB). */
+  /** Bytes per pixel: 1 (grey) or 3 (RGB); `encodePng` also takes 4 (RGBA). */
   channels: number;
 }
 

@@ -49,7 +49,14 @@ export interface MedMnistOptions extends DatasetInfo {
    * Re-split one stored split into train/val/test (for files without official splits), with a
    * fixed seed and fractions; items keep their original provenance ids.
    */
-  resplit?: { from: SplitName; seed: number; fractions: SplitFractions };
+  resplit?: {
+    /** The stored split whose items are re-split; the file's other splits are ignored. */
+    from: SplitName;
+    /** Seed of the stratified shuffle; fixed per task so every run gets the same items. */
+    seed: number;
+    /** Shares of `train`, `val` and `test` in [0, 1], summing to 1. */
+    fractions: SplitFractions;
+  };
 }
 
 /** Loads a MedMNIST npz as a {@link SplitDataset}; item ids are `<file name>/<split>/<index>`. */

@@ -17,6 +17,7 @@ import { Rng } from '../util/rng';
 import { bundledDataDir } from './bundled';
 import type { ProvenancedSplit } from './dataset';
 import { ArraySplit } from './array-split';
+import type { RawImage } from './image';
 import { SubsetSplit } from './dataset';
 import { miniMgtil } from '../benchmarks/mini-mgtil';
 import { loadTask } from '../benchmarks/load';
@@ -27,8 +28,8 @@ export interface CorpusEntry {
   id: string;
   /** The caption. */
   caption: string;
-  /** 8-bit RGB pixels (grey repeated to 3 channels), absent for text-only entries. */
-  image?: { pixels: Uint8Array; height: number; width: number; channels: number };
+  /** 8-bit RGB pixels (grey repeated to 3 channels, so `channels` is always 3; 28×28 for MedMNIST), absent for text-only ROCO entries. */
+  image?: RawImage;
   /** Domain / modality, e.g. `chest X-ray`. */
   domain: string;
   /** Where the entry comes from: a task id (`pneumoniamnist`) or `roco`. */
@@ -67,8 +68,21 @@ function stripArticle(s: string): string {
   return s.replace(/^(a|an) /, '');
 }
 
-/** The held-out (corpus) slice of each mini task: its `val` split. */
-export function corpusSlices(root?: string): { taskId: string; split: ProvenancedSplit; domain: string; classNames: string[] }[] {
+/**
+ * The held-out (corpus) slice of each mini task: its `val` split, disjoint from the task's train
+ * and test splits, so corpus images never leak into training or evaluation. One element per
+ * mini-MGTIL task, in task order.
+ */
+export function corpusSlices(root?: string): {
+  /** Task id, e.g. `pneumoniamnist`; also the corpus entries' `source`. */
+  taskId: string;
+  /** The task's `val` split: the images the corpus takes its image–caption entries from. */
+  split: ProvenancedSplit;
+  /** The task's domain / modality, e.g. `chest X-ray`; the entries' `domain`. */
+  domain: string;
+  /** The task's class names by label index; captions with a finding name `classNames[label]`. */
+  classNames: string[];
+}[] {
   const r = root ?? bundledDataDir();
   return miniMgtil.tasks.map((task) => {
     const ds = loadTask(task, { root: r });
@@ -76,7 +90,7 @@ export function corpusSlices(root?: string): { taskId: string; split: Provenance
   });
 }
 
-function rawImageOf(split: ProvenancedSplit, i: number): { pixels: Uint8Array; height: number; width: number; channels: number } {
+function rawImageOf(split: ProvenancedSplit, i: number): RawImage {
   const base = split instanceof SubsetSplit ? split.root() : split;
   const pos = split instanceof SubsetSplit ? split.position(i) : i;
   if (!(base instanceof ArraySplit)) throw new Error('mini corpus: expected an in-memory MedMNIST split');

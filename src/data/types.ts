@@ -3,6 +3,8 @@
  * Batches are plain typed arrays (no tensors), so the data layer never leaks tfjs memory.
  */
 
+export type { RawImage } from './image';
+
 /** Which split of a dataset. */
 export type SplitName = 'train' | 'val' | 'test';
 

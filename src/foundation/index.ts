@@ -65,7 +65,12 @@ export interface MiniFoundationReport {
   /** The recipe used. */
   recipe: typeof MINI_RECIPE;
   /** Image–caption pairs and text-only captions in the corpus. */
-  corpus: { pairs: number; captions: number };
+  corpus: {
+    /** Image–caption pairs the model was pretrained on. */
+    pairs: number;
+    /** Text-only captions (ROCO), used for the vocabulary only. */
+    captions: number;
+  };
   /** Loss and time of the pretraining. */
   pretrain: PretrainResult;
   /** Zero-shot accuracy per mini-MGTIL task (Order I). */

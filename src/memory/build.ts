@@ -20,7 +20,12 @@ import { chooseIndexKind, createIndex, openIndex, type IndexOptions } from './ve
 /** An entry to add; `imageData` (encoded PNG/JPEG) is stored inside the memory under `images/`. */
 export interface MemoryInput extends MemoryEntry {
   /** Image bytes to store in the memory folder (instead of `image`, which then is set for you). */
-  imageData?: { bytes: Uint8Array; ext: 'png' | 'jpg' };
+  imageData?: {
+    /** The encoded file's bytes, written as-is (not re-encoded) to `images/<safe id>.<ext>` inside the memory folder. */
+    bytes: Uint8Array;
+    /** File extension of the stored image, matching its encoding: `png` or `jpg` (the bytes are decoded by magic number, not by name). */
+    ext: 'png' | 'jpg';
+  };
 }
 
 /** Options shared by {@link buildMemory} and {@link addEntries}. */
@@ -30,7 +35,15 @@ export interface WriteMemoryOptions {
   /** Folder that the entries' image paths are relative to (an importer's `root`). Required when entries have `image` paths. */
   imageRoot?: string;
   /** Image embeddings of the entries (same order), with the id of the image tower that made them. */
-  imageEmbeddings?: { id: string; vectors: Float32Array[] };
+  imageEmbeddings?: {
+    /**
+     * Identity of the image tower that made the vectors (recorded as the manifest's `imageEmbedder.id`); `addEntries` requires
+     * the same id, and the same dimension, as the memory was built with.
+     */
+    id: string;
+    /** One vector per entry, in entry order, all of the same dimension; stored as given in `image-embeddings.npy` (S_v of the visual rerank). */
+    vectors: Float32Array[];
+  };
   /** Texts per embedder call (progress granularity). Default 256. */
   embedBatch?: number;
   /** Progress of embedding and indexing. */

@@ -5,7 +5,7 @@
 export type { MemoryEntry, Embedder, SearchHits, IndexKind, VectorIndex } from './types';
 export { openMemory, Memory, type OpenMemoryOptions } from './store';
 export { buildMemory, addEntries, type MemoryInput, type BuildMemoryOptions, type WriteMemoryOptions } from './build';
-export { MEMORY_FILES, readManifest, type MemoryManifest } from './manifest';
+export { MEMORY_FILES, readManifest, type MemoryManifest, type EmbedderIdentity } from './manifest';
 export { ExactIndex } from './vector/exact';
 export { HnswIndex, HNSW_DEFAULTS, type HnswOptions } from './vector/hnsw';
 export { chooseIndexKind, createIndex, openIndex, AUTO_THRESHOLD, type IndexChoice, type IndexOptions } from './vector/open';

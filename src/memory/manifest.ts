@@ -7,12 +7,28 @@ import type { HnswOptions } from './vector/hnsw';
 
 /** File names inside a memory folder. */
 export const MEMORY_FILES = {
+  /** `manifest.json`: the {@link MemoryManifest} (format, version, count, embedders, index, image roots, entries hash). */
   manifest: 'manifest.json',
+  /** `entries.jsonl`: one JSON entry (id, caption, image path, domain, meta) per line; line `i` is row `i` of every matrix. */
   entries: 'entries.jsonl',
+  /** `text-embeddings.npy`: float32 `[count, embedder.dim]` L2-normalised caption embeddings, the vectors the index searches. */
   textEmbeddings: 'text-embeddings.npy',
+  /** `image-embeddings.npy`: float32 `[count, imageEmbedder.dim]` image-tower embeddings, when stored; used for the visual rerank. */
   imageEmbeddings: 'image-embeddings.npy',
+  /** `images/`: folder of images stored inside the memory (from `imageData`), referenced by entries through image root `.`. */
   images: 'images',
 } as const;
+
+/** Which embedder made one of a memory's embedding matrices, as recorded in its manifest. */
+export interface EmbedderIdentity {
+  /**
+   * The embedder's stable id (e.g. `model:mini@<hash>`, `endpoint:http://host/v1#Qwen3-Embedding-8B`); queries must be
+   * embedded by an embedder with the same id, or the vectors are not comparable.
+   */
+  id: string;
+  /** Vector dimension: the number of float32 columns of the matrix. */
+  dim: number;
+}
 
 /** Contents of `manifest.json`. */
 export interface MemoryManifest {
@@ -22,12 +38,21 @@ export interface MemoryManifest {
   version: number;
   /** Number of entries (= rows of every embedding matrix and the index). */
   count: number;
-  /** The text embedder's identity and dimension. */
-  embedder: { id: string; dim: number };
+  /** The text embedder of `text-embeddings.npy` and the index; `addEntries` and queries must use the same one. */
+  embedder: EmbedderIdentity;
   /** The image embedder of `image-embeddings.npy`, when stored. */
-  imageEmbedder?: { id: string; dim: number };
+  imageEmbedder?: EmbedderIdentity;
   /** Index kind in use, the choice that picked it, and its options. */
-  index: { kind: IndexKind; choice: IndexChoice; autoThreshold?: number; hnsw?: HnswOptions };
+  index: {
+    /** The index actually built over the text embeddings: `exact` (brute-force cosine) or `hnsw` (approximate). */
+    kind: IndexKind;
+    /** What was asked for: a fixed kind, or `auto`, re-evaluated on every `addEntries` (so a growing memory can switch to HNSW). */
+    choice: IndexChoice;
+    /** Row count from which `auto` picks HNSW instead of exact; absent means the default {@link AUTO_THRESHOLD} (20,000). */
+    autoThreshold?: number;
+    /** HNSW build and search parameters given at build time; reused when the index is rebuilt. Absent means the HNSW defaults. */
+    hnsw?: HnswOptions;
+  };
   /**
    * Folders image paths are relative to: absolute, or relative to the memory folder (`.` is
    * the memory folder itself). Each stored entry names its root by position.

@@ -6,6 +6,7 @@
  * model's text tower: a stand-in for a literature corpus, not one.
  */
 import { PNG } from 'pngjs';
+import type { RawImage } from '../data/image';
 import type { DualEncoderLike } from '../model/types';
 import type { ProgressSink } from '../util/progress';
 import { buildMemory, type MemoryInput } from './build';
@@ -14,7 +15,15 @@ import type { Question } from './pool';
 import type { Memory } from './store';
 
 /** Findings per modality (domain name as used by the mini benchmark first). */
-export const MINI_POOL_FINDINGS: Record<string, { anatomy: string; findings: string[] }> = {
+export const MINI_POOL_FINDINGS: Record<
+  string,
+  {
+    /** The body part the modality's questions are about (e.g. `chest` for chest X-ray); the pool's `anatomy` field. */
+    anatomy: string;
+    /** Findings seen in this modality; each becomes one pool question `a <domain> photo of <finding>` with this `finding`. */
+    findings: string[];
+  }
+> = {
   'chest X-ray': { anatomy: 'chest', findings: ['pneumonia', 'normal lungs', 'pleural effusion', 'cardiomegaly', 'pneumothorax', 'lung nodule', 'atelectasis', 'consolidation', 'tuberculosis', 'pulmonary edema', 'emphysema', 'rib fracture', 'lung mass', 'interstitial lung disease', 'hilar enlargement', 'viral pneumonia', 'bacterial pneumonia', 'pediatric pneumonia', 'infiltration', 'fibrosis', 'hernia', 'pleural thickening', 'covid-19 pneumonia', 'a central venous catheter', 'an endotracheal tube'] },
   ultrasound: { anatomy: 'breast', findings: ['benign breast lesion', 'malignant breast tumor', 'normal breast tissue', 'breast cyst', 'fibroadenoma', 'thyroid nodule', 'gallstones', 'fatty liver', 'kidney stone', 'ovarian cyst', 'fetal head', 'deep vein thrombosis', 'ascites', 'appendicitis', 'liver lesion', 'carotid plaque', 'hydronephrosis', 'lymph node', 'breast calcification', 'irregular breast mass'] },
   fundus: { anatomy: 'retina', findings: ['diabetic retinopathy', 'no diabetic retinopathy', 'mild diabetic retinopathy', 'moderate diabetic retinopathy', 'severe diabetic retinopathy', 'proliferative diabetic retinopathy', 'glaucoma', 'age-related macular degeneration', 'wet age-related macular degeneration', 'retinal detachment', 'hypertensive retinopathy', 'drusen', 'optic disc edema', 'retinal vein occlusion', 'plus retinopathy of prematurity', 'macular hole', 'myopic retina', 'cotton wool spots', 'retinal hemorrhage', 'healthy retina'] },
@@ -43,8 +52,8 @@ export interface MiniCorpusEntryLike {
   id: string;
   /** Caption. */
   caption: string;
-  /** Raw pixels (uint8, HWC), absent for text-only entries. */
-  image?: { pixels: Uint8Array; height: number; width: number; channels: number };
+  /** Raw pixels (uint8, HWC), stored in the memory as PNG; absent for text-only entries, which get no image embedding. */
+  image?: RawImage;
   /** Domain. */
   domain: string;
   /** Source dataset. */
@@ -54,7 +63,7 @@ export interface MiniCorpusEntryLike {
 }
 
 /** PNG bytes of raw uint8 pixels (1 or 3 channels, or 4). */
-export function encodePng(img: { pixels: Uint8Array; height: number; width: number; channels: number }): Uint8Array {
+export function encodePng(img: RawImage): Uint8Array {
   const png = new PNG({ width: img.width, height: img.height });
   const c = img.channels;
   if (![1, 3, 4].includes(c)) throw new Error(`encodePng: ${c} channels; expected 1, 3 or 4`);

@@ -11,7 +11,14 @@ import type { ReferenceSet } from './siphon';
 /** Everything a reference set depends on. */
 export interface ReferenceKeyParts {
   /** Memory identity: version, entries hash, embedder id. */
-  memory: { version: number; entriesSha256: string; embedder: string };
+  memory: {
+    /** The manifest's `version`, incremented on every build or add, so a changed memory never reuses an old reference set. */
+    version: number;
+    /** The manifest's SHA-256 of `entries.jsonl` (hex), tying the key to the entries' content and not only the version number. */
+    entriesSha256: string;
+    /** The text embedder's id (e.g. `model:mini@<hash>`): the same entries embedded differently retrieve differently. */
+    embedder: string;
+  };
   /** The question pool (texts and domains). */
   pool: unknown;
   /** Earlier tasks' labels (and domains). */

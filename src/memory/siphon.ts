@@ -30,8 +30,28 @@ export interface SiphonOptions {
 
 /** Defaults per benchmark (primed-decisions.md §4). */
 export const SIPHON_DEFAULTS = {
-  hieramedtransfer: { a: 30, b: 30, c: 80, n: 50 },
-  medxtreme: { a: 70, b: 70, c: 100, n: 50 },
+  /** HieraMedTransfer: the paper's b:c = 30:80 (Table 11 row that reproduces the main results); a, never reported, is set to b. */
+  hieramedtransfer: {
+    /** References kept per task-bag query (an earlier task's class prompt). */
+    a: 30,
+    /** References kept per domain-bag query (a pool question in an already-seen domain). */
+    b: 30,
+    /** References kept per general-bag query (a sampled question from an unseen domain). */
+    c: 80,
+    /** Questions sampled into the general bag (the paper does not give n). */
+    n: 50,
+  },
+  /** MedXtreme: the paper's b:c = 70:100 (Table 12 row that reproduces the main results); a, never reported, is set to b. */
+  medxtreme: {
+    /** References kept per task-bag query (an earlier task's class prompt). */
+    a: 70,
+    /** References kept per domain-bag query (a pool question in an already-seen domain). */
+    b: 70,
+    /** References kept per general-bag query (a sampled question from an unseen domain). */
+    c: 100,
+    /** Questions sampled into the general bag (the paper does not give n). */
+    n: 50,
+  },
 } as const satisfies Record<string, SiphonOptions>;
 
 /** Which bag a reference came from. */
@@ -58,7 +78,19 @@ export interface ReferenceSet {
 }
 
 /** The three query bags for the task after `earlier` (disjoint by construction). */
-export async function siphonBags(pool0: Question[], earlier: EarlierTask[], options: { n?: number; seed?: number }, classify?: DomainClassifier): Promise<{ task: string[]; domain: string[]; general: string[] }> {
+export async function siphonBags(
+  pool0: Question[],
+  earlier: EarlierTask[],
+  options: { n?: number; seed?: number },
+  classify?: DomainClassifier,
+): Promise<{
+  /** Task bag: the earlier tasks' class prompts, de-duplicated, in task order (retrieved top-a each). */
+  task: string[];
+  /** Domain bag: base-pool questions whose domain (given, or from `classify`) was seen in an earlier task (top-b each). */
+  domain: string[];
+  /** General bag: up to `n` (default 50) of the remaining base-pool questions, sampled with `seed` (default 42), in pool order (top-c each). */
+  general: string[];
+}> {
   const n = options.n ?? 50;
   if (!Number.isInteger(n) || n < 0) throw new Error(`siphon option "n" must be a non-negative integer, got ${n}`);
   const task = [...new Set(earlier.flatMap(taskQuestions).map((q) => q.text))];

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { readNpy } from '../data/npy';
 import { MEMORY_FILES, readManifest, type MemoryManifest } from './manifest';
 import { parseEntriesJsonl, publicEntry, type StoredEntry } from './entries';
-import { readTarMember } from './importers/tar';
+import { readTarMember, type TarMember } from './importers/tar';
 import type { Embedder, MemoryEntry, SearchHits, VectorIndex } from './types';
 import { openIndex } from './vector/open';
 
@@ -81,7 +81,14 @@ export class Memory {
   }
 
   /** Absolute path of row `row`'s image file, or for a tar reference the shard path and member. */
-  imageLocation(row: number): { file: string; member?: { name: string; offset: number; size: number } } | undefined {
+  imageLocation(row: number):
+    | {
+        /** Absolute path of the image file itself or, for an image inside a WebDataset tar, of the tar shard. */
+        file: string;
+        /** Where the image lies inside the tar shard `file` (read it with {@link readTarMember}); absent for a plain image file. */
+        member?: TarMember;
+      }
+    | undefined {
     const s = this.stored[row];
     if (!s?.image) return undefined;
     const rootSpec = this.manifest.imageRoots[s.root ?? 0];

@@ -29,7 +29,10 @@ import { checkReferenceSource, drawReferenceBatch, referenceTensors, type Refere
 import { copySnapshot, loadSnapshot, saveSnapshot } from './state';
 import { checkTeacher, makeTeacher, type TeacherChoice } from './teacher';
 
-/** Options of {@link primed}. */
+/**
+ * Options of the PRIMED method, made by {@link createMethod} under the names `primed`, `primed-uni` and `primed-dyn`;
+ * unset fields take the default stated on each field.
+ */
 export interface PrimedOptions {
   /** The retrieved reference set (matched pairs) or a callback giving each step's batch. Required. */
   referenceSet: ReferenceSource | undefined;

@@ -19,7 +19,10 @@ import { checkReferenceSource, drawReferenceBatch, type ReferenceSource } from '
 import { checkTeacher, makeTeacher, type TeacherChoice } from './teacher';
 import { copySnapshot, loadSnapshot, saveSnapshot } from './state';
 
-/** Options of {@link zscl}. */
+/**
+ * Options of the ZSCL baseline (distillation on a reference set), made by {@link createMethod} under the name `zscl`;
+ * unset fields take the default stated on each field.
+ */
 export interface ZsclOptions {
   /** Reference pairs (only their images and the set's captions are used). Required. */
   referenceSet: ReferenceSource | undefined;

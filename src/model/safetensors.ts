@@ -40,7 +40,10 @@ export class SafetensorsReader {
   readonly metadata: Record<string, string>;
   private fd: number | undefined;
 
-  private constructor(readonly file: string, fd: number, entries: Map<string, SafetensorsEntry>, metadata: Record<string, string>) {
+  private constructor(
+    /** Path the reader was opened from (as given to {@link SafetensorsReader.open}); used to name the file in errors. */
+    readonly file: string,
+    fd: number, entries: Map<string, SafetensorsEntry>, metadata: Record<string, string>) {
     this.fd = fd;
     this.entries = entries;
     this.metadata = metadata;

@@ -49,7 +49,13 @@ export class ZeroShotClassifier {
   readonly templates: readonly string[];
 
   /** Encodes every class prompt in batches (no gradient is kept). */
-  constructor(readonly model: DualEncoderLike, readonly classNames: string[], options: ZeroShotOptions = {}) {
+  constructor(
+    /** The dual encoder whose text tower built {@link classEmbeddings} and whose image tower {@link logits} uses; not disposed by {@link dispose}. */
+    readonly model: DualEncoderLike,
+    /** Class names in label order: logit column `k` and predicted label `k` are `classNames[k]`; each fills the templates' `{}`. */
+    readonly classNames: string[],
+    options: ZeroShotOptions = {},
+  ) {
     this.templates = options.templates ?? DEFAULT_TEMPLATES;
     const batchSize = options.batchSize ?? 64;
     if (!Number.isInteger(batchSize) || batchSize <= 0) throw new Error(`zero-shot: options.batchSize must be a positive integer, got ${batchSize}`);

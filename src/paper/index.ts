@@ -52,9 +52,28 @@ export interface PaperTables {
   /** Table 2: MedXtreme, methods × (ACC, AUC, BWT) per order. */
   table2: Record<string, OrderedTriples>;
   /** Tables 3/9: module ablation. */
-  table9: Array<{ ckt: boolean; cmc: boolean; dfg: boolean } & FourSequences>;
+  table9: Array<
+    {
+      /** Whether Contrastive Knowledge Transfer (the `α·L_CKT` distillation from the previous-task teacher, §4.1) is on in this row. */
+      ckt: boolean;
+      /** Whether Cross-Modality Consistency (the `β·L_CMC` alignment of the reference set's image and text embeddings, §4.2) is on. */
+      cmc: boolean;
+      /** Whether the Dynamic Fisher Weight Guard (the per-step Fisher-weighted pull towards the previous task's weights, §4.4) is on. */
+      dfg: boolean;
+    } & FourSequences
+  >;
   /** Tables 4/10: component and hyper-parameter ablations (default rows omitted: they equal the full model). */
-  table10: Array<{ aspect: string; setting: string } & FourSequences>;
+  table10: Array<
+    {
+      /** The component varied, as the paper names it: `Teacher`, `KD loss`, `CKT α`, `CMC β`, `Reg.` or `RAG`. */
+      aspect: string;
+      /**
+       * The choice tried for that aspect, e.g. `Initial CLIP` (teacher), `Text-only` (KD loss), `0.5` (α or β), `EWC` (Reg.)
+       * or `BM25` (RAG); every other component stays at the full model's default.
+       */
+      setting: string;
+    } & FourSequences
+  >;
   /** Table 11: HieraMedTransfer siphon b:c grid. */
   table11: Record<string, OrderedTriples>;
   /** Table 12: MedXtreme siphon b:c grid. */

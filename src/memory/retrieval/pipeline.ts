@@ -29,7 +29,20 @@ export interface RetrievalOptions {
   /** BM25 b. Default 0.75. */
   b?: number;
   /** Switch stages of the hierarchical mode off (all on by default). */
-  stages?: { rerank?: boolean; dedup?: boolean; bm25Gate?: boolean };
+  stages?: {
+    /**
+     * Visual rerank: score each dense candidate by S_v (query text vs. its image, from the initial backbone) and, with
+     * {@link RetrievalOptions.dropTextOnly}, drop candidates without an image. Default on; needs a visual scorer when on.
+     */
+    rerank?: boolean;
+    /** Caption de-duplication: keep at most {@link RetrievalOptions.kv} candidates per identical caption, best by S_v. Default on. */
+    dedup?: boolean;
+    /**
+     * BM25 gate: when more than `k` candidates remain, keep the `k` whose captions score highest by BM25 against the query.
+     * Default on; when off, nothing cuts the result to `k`, so every surviving candidate is returned.
+     */
+    bm25Gate?: boolean;
+  };
   /** Drop candidates without an image (NaN S_v) after the rerank. Default true: references need images. */
   dropTextOnly?: boolean;
 }

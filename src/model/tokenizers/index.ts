@@ -21,15 +21,25 @@ export { bundledTokenizerFile } from './data-path';
 /** Which tokenizer to build. Defaults: contextLength 77 (clip-bpe), 256 (wordpiece), 32 (mini). */
 export type TokenizerSpec =
   | {
+      /** OpenAI CLIP's byte-level BPE (the `clip-vit-b16` preset's text tower). */
       kind: 'clip-bpe';
       /** BPE merges file; default: the bundled `data/tokenizers/bpe_simple_vocab_16e6.txt.gz`. */
       bpePath?: string;
+      /**
+       * Tokens per encoded row, `<|startoftext|>` and `<|endoftext|>` included; longer texts are cut with the last id forced
+       * to `<|endoftext|>`, shorter ones zero-padded. Integer >= 2; default 77, the length CLIP's position embeddings were trained at.
+       */
       contextLength?: number;
     }
   | {
+      /** BERT WordPiece over a `vocab.txt` (BiomedCLIP's PubMedBERT text tower, the `biomedclip` preset). */
       kind: 'wordpiece';
       /** `vocab.txt`, one token per line (the bundled PubMedBERT one: `bundledTokenizerFile('vocab.txt')`). */
       vocabPath: string;
+      /**
+       * Tokens per encoded row, `[CLS]` and `[SEP]` included (so at most `contextLength - 2` word pieces), `[PAD]`-padded.
+       * Integer >= 2; default 256, BiomedCLIP's text length.
+       */
       contextLength?: number;
       /** `open_clip` (BiomedCLIP's pipeline) or `none` (default, raw text as transformers sees it). */
       clean?: 'open_clip' | 'none';
@@ -37,16 +47,28 @@ export type TokenizerSpec =
       lowercase?: boolean;
     }
   | {
+      /** WordPiece over the project's small vocabulary of frequent whole words plus single characters (the `mini` preset). */
       kind: 'mini';
       /** A vocabulary saved by `saveVocab`; give this or `vocab`. */
       vocabPath?: string;
       /** The vocabulary itself (from `buildMiniVocab`); give this or `vocabPath`. */
       vocab?: string[];
+      /**
+       * Tokens per encoded row, `[CLS]` and `[SEP]` included, `[PAD]`-padded. Integer >= 2; default
+       * {@link MINI_CONTEXT_LENGTH} (32), enough for the short mini captions and prompts.
+       */
       contextLength?: number;
     };
 
 /** Default `contextLength` per tokenizer kind. */
-export const DEFAULT_CONTEXT_LENGTH = { 'clip-bpe': 77, wordpiece: 256, mini: MINI_CONTEXT_LENGTH } as const;
+export const DEFAULT_CONTEXT_LENGTH = {
+  /** 77 tokens: the length OpenAI CLIP's text position embeddings were trained at (`clip.tokenize`'s default). */
+  'clip-bpe': 77,
+  /** 256 tokens: BiomedCLIP's PubMedBERT text length. */
+  wordpiece: 256,
+  /** {@link MINI_CONTEXT_LENGTH} (32) tokens: the bundled mini models' short captions and prompts. */
+  mini: MINI_CONTEXT_LENGTH,
+} as const;
 
 const ALLOWED_FIELDS: Record<TokenizerSpec['kind'], readonly string[]> = {
   'clip-bpe': ['kind', 'bpePath', 'contextLength'],
