@@ -107,7 +107,7 @@ test('reference-set cache: a second build is a hit, a changed option or memory i
   assert.notEqual(changed.key, first.key);
   const seed = await buildReferenceSet(mem, emb, pool0, earlier, { ...opts, seed: 2 });
   assert.equal(seed.cacheHit, false);
-  const { addEntries } = await import('../src/memory/build');
+  const { addEntries } = require('../src/memory/build') as typeof import('../src/memory/build');
   const mem2 = await addEntries(mem, [{ id: 'new', caption: 'a dermoscopy photo of melanoma' }], { embedder: emb });
   assert.equal((await buildReferenceSet(mem2, emb, pool0, earlier, opts)).cacheHit, false, 'a new memory version is a miss');
 });
