@@ -13,7 +13,7 @@ import { bundledDataDir } from './data/bundled';
 import { buildMiniCorpus } from './data/mini-corpus';
 import { runProtocol, type ProtocolResult } from './eval/protocol';
 import { createMethodLearner } from './eval/learner';
-import { loadMiniModel } from './foundation';
+import { loadMiniModel, MINI_RECIPE } from './foundation';
 import { createMethod, METHOD_NAMES, type ContinualMethod } from './methods';
 import { drawReferenceBatch } from './methods/reference';
 import type { DualEncoderLike } from './model/types';
@@ -76,7 +76,7 @@ export async function loadMemory(dir?: string, options: LoadMemoryOptions = {}):
     const id = `model:mini@${modelIdentity(model)}`;
     const target = path.join(cacheDir(), 'memory', id.replace(/[^a-zA-Z0-9@._-]/g, '_'));
     if (fs.existsSync(path.join(target, 'manifest.json'))) return openMemory(target);
-    const corpus = buildMiniCorpus({ seed: 0 });
+    const corpus = buildMiniCorpus({ seed: MINI_RECIPE.seed });
     return await buildMiniMemory(target, { corpus, model, embedderId: id, progress: options.progress });
   } finally {
     owned?.dispose();
