@@ -5,7 +5,6 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createHash } from 'node:crypto';
 import { initBackend } from './backend';
 import { getBenchmark, loadBenchmarkTasks } from './benchmarks';
 import type { ClassificationDataset } from './data/types';
@@ -17,6 +16,9 @@ import { loadMiniModel, MINI_RECIPE } from './foundation';
 import { createMethod, METHOD_NAMES, type ContinualMethod } from './methods';
 import { drawReferenceBatch } from './methods/reference';
 import type { DualEncoderLike } from './model/types';
+import { modelEmbedderId, modelIdentity } from './model/identity';
+
+export { modelIdentity, modelEmbedderId } from './model/identity';
 import { buildMiniMemory } from './memory/mini';
 import { readQuestionPool, type Question } from './memory/pool';
 import type { RetrievalOptions } from './memory/retrieval/pipeline';
@@ -27,22 +29,13 @@ import { trainOnTask, type TrainResult } from './train/trainer';
 import type { TrainerPlugin } from './train/plugin';
 import { modelPreprocess } from './train/preprocess';
 import { silentProgress, type ProgressSink } from './util/progress';
+import { contentHash } from './util/fs';
 
 /** Where primed caches built memories and reference sets: `PRIMED_CACHE_DIR`, else `<repo>/.cache`. */
 export function cacheDir(): string {
   return path.resolve(process.env.PRIMED_CACHE_DIR ?? path.join(bundledDataDir(), '..', '.cache'));
 }
 
-/** A short identity of a model's weights (sha256 of every parameter's bytes, 12 hex digits). */
-export function modelIdentity(model: DualEncoderLike): string {
-  const h = createHash('sha256');
-  for (const [name, v] of [...model.namedVariables()].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    h.update(name);
-    const data = v.dataSync() as Float32Array;
-    h.update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-  }
-  return h.digest('hex').slice(0, 12);
-}
 
 // ---------------------------------------------------------------------------------------------
 // loadMemory
@@ -73,7 +66,7 @@ export async function loadMemory(dir?: string, options: LoadMemoryOptions = {}):
   const owned = options.model ? undefined : await loadMiniModel();
   const model = options.model ?? owned!;
   try {
-    const id = `model:mini@${modelIdentity(model)}`;
+    const id = modelEmbedderId(model);
     const target = path.join(cacheDir(), 'memory', id.replace(/[^a-zA-Z0-9@._-]/g, '_'));
     if (fs.existsSync(path.join(target, 'manifest.json'))) return openMemory(target);
     const corpus = buildMiniCorpus({ seed: MINI_RECIPE.seed });
@@ -367,6 +360,9 @@ export async function evaluateMGTIL(options: EvaluateMGTILOptions = {}): Promise
         recipe,
         model: { preset: (model as { preset?: { name?: string } }).preset?.name ?? 'custom', weights: modelIdentity(initial) },
         earlierTasks: earlierTasksOf(tasks).map((t) => t.name),
+        retrieval: options.retrieval ?? null,
+        memory: memory ? { embedder: memory.manifest.embedder.id, version: memory.manifest.version, entries: memory.size } : null,
+        pool: strategy ? contentHash(refCtx!.pool.map((q) => [q.text, q.domain ?? null])).slice(0, 16) : null,
       },
       progress: options.progress,
       onRow: options.onRow,

@@ -25,6 +25,8 @@ export * from './train/pretrain';
 export * from './methods';
 export * from './memory';
 export * from './foundation';
+export * from './recipes';
+export * from './pipeline/reference';
 export * from './report';
 export * from './paper';
 export * from './util/rng';

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { initBackend } from '../backend';
 import { importEntries } from '../memory/importers';
 import { buildMemory, addEntries } from '../memory/build';
 import { openMemory } from '../memory/store';
@@ -42,6 +43,8 @@ export const command: CliCommand = {
   summary: 'build, extend, inspect and query a retrieval memory',
   usage: USAGE,
   async run(argv) {
+    // Embedding with a model runs on tfjs: pick (and report nothing of) the best backend first.
+    await initBackend();
     const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true });
     const [sub, dir, text] = positionals;
     if (!sub || !dir) throw new UsageError('expected a sub-command (build, add, info, query) and a memory folder');

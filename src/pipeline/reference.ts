@@ -9,6 +9,8 @@ import { decodeImage, preprocessImage } from '../data/image';
 import type { DualEncoderLike } from '../model/types';
 import type { ReferenceBatch } from '../methods/reference';
 import { modelTextEmbedder } from '../memory/embedders/model';
+import { modelEmbedderId } from '../model/identity';
+import type { Embedder } from '../memory/types';
 import { modelVisualScorer } from '../memory/retrieval/visual';
 import { buildReferenceSet } from '../memory/reference-set';
 import type { EarlierTask, Question } from '../memory/pool';
@@ -29,6 +31,12 @@ export interface ReferenceContext {
    * that embedded the memory) and its two towers give the visual rerank score S_v.
    */
   initialModel: DualEncoderLike;
+  /**
+   * Embeds the queries; default the initial model's text tower (id `model:<preset>@<weights>`,
+   * which must equal the memory's embedder id). Give the endpoint embedder for a memory embedded
+   * by an embeddings server (e.g. Qwen3-Embedding, as in the paper).
+   */
+  queryEmbedder?: Embedder;
   /** The base question pool M⁰. */
   pool: Question[];
   /** Where reference sets are cached (`<cacheDir>/<key>.json`). */
@@ -81,7 +89,8 @@ function loadPixels(memory: Memory, row: number, preprocess: ImagePreprocess): F
  */
 export async function prepareReference(ctx: ReferenceContext, earlier: ClassificationDataset[]): Promise<PreparedReference> {
   const { memory, initialModel, preprocess } = ctx;
-  const embedder = modelTextEmbedder(initialModel, { id: memory.manifest.embedder.id });
+  // The queries must be embedded in the memory's space: an id that differs from the memory's is refused.
+  const embedder = ctx.queryEmbedder ?? modelTextEmbedder(initialModel, { id: modelEmbedderId(initialModel) });
   const px = preprocess.size * preprocess.size * preprocess.channels;
   const scorer = modelVisualScorer(initialModel, async (rows) => {
     const withImage: number[] = [];

@@ -31,17 +31,13 @@ export async function embedderFromSpec(spec: string, options: EmbedderSpecOption
   }
   if (kind === 'precomputed') return precomputedEmbedder(rest, { id: options.id });
   if (kind === 'model') {
-    let loader: ((dir: string) => Promise<DualEncoderLike>) | undefined;
-    try {
-      // The model layer provides `loadDualEncoder(checkpointDir)`; resolved lazily so the memory works without it.
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      loader = require('../../model').loadDualEncoder;
-    } catch {
-      loader = undefined;
-    }
-    if (typeof loader !== 'function') throw new Error(`embedder "${spec}": this build has no model loader (src/model must export loadDualEncoder)`);
-    const model = await loader(rest);
-    return modelTextEmbedder(model, { id: options.id ?? `model:${path.resolve(rest)}` });
+    // A directory written by saveModel (config.json + model.safetensors), e.g. data/models/mini.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { loadModel } = require('../../model/checkpoint') as typeof import('../../model/checkpoint');
+    const model: DualEncoderLike = await loadModel(rest);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { modelEmbedderId } = require('../../model/identity') as typeof import('../../model/identity');
+    return modelTextEmbedder(model, { id: options.id ?? modelEmbedderId(model) });
   }
   throw new Error(`embedder "${spec}": expected model:<checkpoint-dir>, endpoint:<url>#<model> or precomputed:<file.npy>`);
 }
