@@ -137,10 +137,12 @@ export async function prepareReference(ctx: ReferenceContext, earlier: Classific
     chunks.push(p);
     bags[item.bag] = (bags[item.bag] ?? 0) + 1;
   }
-  if (rows.length < 2) {
+  // One pair is a valid (if useless) set: CKT and CMC over a 1×1 matrix are 0, so the task trains on
+  // its own loss alone. None at all is an error: there is nothing to distil on.
+  if (rows.length === 0) {
     throw new Error(
-      `reference set ${set.key} holds ${rows.length} image–caption pair(s) after dropping text-only entries; ` +
-        `CKT/CMC need at least 2 (memory ${path.basename(memory.dir)} has too few images for these queries)`,
+      `reference set ${set.key} holds no image–caption pair after dropping text-only entries ` +
+        `(memory ${path.basename(memory.dir)} has no images for these queries); raise the siphon counts or add images to the memory`,
     );
   }
   const images = new Float32Array(rows.length * px);
