@@ -118,11 +118,14 @@ export function primed(options: Partial<PrimedOptions> = {}, name = 'primed'): C
         const batch = await drawReferenceBatch(source, {
           taskIndex: ctx.task.taskIndex, step: ctx.step, batchSize: o.referenceBatchSize, rng: ctx.stepRng('reference'), preprocess: ctx.preprocess,
         });
-        const ref = referenceTensors(ctx.model, batch);
-        const scale = ctx.model.logitScale();
-        const teacherMatrix = teacher ? tf.tidy(() => pairSimilarity(teacher!.encodeText(ref.ids), teacher!.encodeImage(ref.images))) : undefined;
-        stepTensors = [ref.images, ref.ids, scale, ...(teacherMatrix ? [teacherMatrix] : [])];
-        terms.push(...distillationTerms(ctx.model, teacherMatrix, ref, scale, o));
+        // A single pair has no contrast: CKT and CMC over a 1×1 matrix are 0, so skip them (and DFG's W).
+        if (batch.shape[0] >= 2) {
+          const ref = referenceTensors(ctx.model, batch);
+          const scale = ctx.model.logitScale();
+          const teacherMatrix = teacher ? tf.tidy(() => pairSimilarity(teacher!.encodeText(ref.ids), teacher!.encodeImage(ref.images))) : undefined;
+          stepTensors = [ref.images, ref.ids, scale, ...(teacherMatrix ? [teacherMatrix] : [])];
+          terms.push(...distillationTerms(ctx.model, teacherMatrix, ref, scale, o));
+        }
       }
       if (o.regularizer === 'l2') {
         const params = ctx.model.trainableVariables();
