@@ -27,7 +27,15 @@ let cached: { addon?: NativeAddon; file: string; problem?: string } | undefined;
 
 /** The addon's path: `$PRIMED_NATIVE_ADDON`, else native/build/Release/primed_native.node of this checkout. */
 export function nativeAddonPath(): string {
-  return process.env[NATIVE_ADDON_ENV] ?? path.resolve(__dirname, '..', '..', '..', 'native', 'build', 'Release', 'primed_native.node');
+  if (process.env[NATIVE_ADDON_ENV]) return process.env[NATIVE_ADDON_ENV]!;
+  // Walk up to the package root (the folder holding native/), so this works from src/ and dist/src/.
+  let dir = __dirname;
+  for (;;) {
+    if (fs.existsSync(path.join(dir, 'native', 'binding.gyp'))) return path.join(dir, 'native', 'build', 'Release', 'primed_native.node');
+    const up = path.dirname(dir);
+    if (up === dir) return path.resolve(__dirname, '..', '..', '..', 'native', 'build', 'Release', 'primed_native.node');
+    dir = up;
+  }
 }
 
 /** Loads the addon once; `problem` says why it is unusable. */
