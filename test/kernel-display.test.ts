@@ -65,6 +65,8 @@ test('showFigure with PNG: image/png in the bundle and as the <img> the HTML sho
   const sent = capture();
   resetPlotlyLoaded();
   loadPlotly();
+  // CI installs Chromium and sets PRIMED_REQUIRE_CHROMIUM, so the real rendering path is what it tests.
+  if (process.env.PRIMED_REQUIRE_CHROMIUM === '1') assert.ok(hasChromium(), 'Chromium is required here (apt-get install chromium)');
   if (!hasChromium()) {
     await assert.rejects(showFigure(curves, { png: true }), /apt-get install chromium/);
     setDisplayWriter(undefined);
