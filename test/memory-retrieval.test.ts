@@ -92,3 +92,32 @@ test('pipeline modes: embedding only, BM25 only, hierarchical with rerank + dedu
   assert.deepEqual(full.map((c) => c.row), [1, 2, 0]);
   await assert.rejects(retrieve(source, 'x', q, { k: 2 }), /needs a visual scorer/);
 });
+
+test('text-only rows cannot crowd the top k: retrieval runs among rows with an image', async () => {
+  const dim = 3;
+  // Rows 0-3: text-only captions closest to the query; rows 4-6: pairs with images, farther.
+  const vecs = Float32Array.from([1, 0, 0, 1, 0, 0, 0.99, 0.141, 0, 0.98, 0.199, 0, 0.9, 0.436, 0, 0.8, 0.6, 0, 0, 1, 0]);
+  const captions = ['lung ct a', 'lung ct b', 'lung ct c', 'lung ct d', 'lung ct e', 'lung ct f', 'brain mri'];
+  const withImage = new Set([4, 5, 6]);
+  const sv = [NaN, NaN, NaN, NaN, 0.3, 0.5, 0.1];
+  const scorer = async (_q: string, rows: number[]) => Float32Array.from(rows, (r) => sv[r]);
+  const q = Float32Array.from([1, 0, 0]);
+  for (const index of [new ExactIndex(dim, vecs), new HnswIndex(dim)]) {
+    if (index instanceof HnswIndex) index.add(vecs);
+    const plain = { index, size: 7, caption: (r: number) => captions[r] };
+    const aware = { ...plain, hasImage: (r: number) => withImage.has(r) };
+    // Without hasImage, the dense top 2 are text-only rows and the rerank drops them all.
+    assert.deepEqual((await retrieve(plain, 'lung ct', q, { k: 2 }, scorer)).map((c) => c.row), [], index.kind);
+    // With it, the dense stage thresholds among rows 4-6: rows 4 and 5, sorted by S_v.
+    assert.deepEqual((await retrieve(aware, 'lung ct', q, { k: 2 }, scorer)).map((c) => c.row), [5, 4], index.kind);
+    assert.deepEqual((await retrieve(aware, 'lung ct', q, { k: 2, mode: 'embedding' })).map((c) => c.row), [4, 5], index.kind);
+    assert.deepEqual((await retrieve(aware, 'lung', q, { k: 3, mode: 'bm25' })).map((c) => c.row).sort(), [4, 5], index.kind);
+    // dropTextOnly: false keeps the old behaviour (every row is a candidate).
+    assert.deepEqual((await retrieve(aware, 'lung ct', q, { k: 2, mode: 'embedding', dropTextOnly: false })).map((c) => c.row), [0, 1], index.kind);
+  }
+  // The filtered exact search agrees with searching the image rows alone.
+  const exact = new ExactIndex(dim, vecs);
+  const hits = exact.search(q, 2, (r) => withImage.has(r));
+  assert.deepEqual(Array.from(hits.rows), [4, 5]);
+  assert.ok(Math.abs(hits.scores[0] - 0.9) < 1e-6);
+});

@@ -90,7 +90,8 @@ test('reference-set cache: a second build is a hit, a changed option or memory i
   const emb = fakeEmbedder(16);
   const captions = ['a chest x-ray photo of pneumonia', 'a chest x-ray photo of normal lungs', 'a fundus photo of retinopathy', 'a CT photo of kidney tumor'];
   const mem = await buildMemory(path.join(root, 'mem'), captions.map((caption, i) => ({ id: `m${i}`, caption })), { embedder: emb });
-  const opts = { siphon: { a: 2, b: 2, c: 2, n: 3 }, retrieval: { stages: { rerank: false } }, cacheDir: path.join(root, 'cache'), seed: 1 };
+  // A text-only memory: dropTextOnly false keeps its rows retrievable (this test is about the cache).
+  const opts = { siphon: { a: 2, b: 2, c: 2, n: 3 }, retrieval: { stages: { rerank: false }, dropTextOnly: false }, cacheDir: path.join(root, 'cache'), seed: 1 };
   const first = await buildReferenceSet(mem, emb, pool0, earlier, opts);
   assert.equal(first.cacheHit, false);
   assert.match(first.key, /^[0-9a-f]{64}$/);

@@ -39,7 +39,8 @@ export interface CachedReferenceSet extends ReferenceSet {
 
 /** The key of a reference set. */
 export function referenceSetKey(parts: ReferenceKeyParts): string {
-  return contentHash({ format: 'primed-refset/1', ...parts });
+  // Format 2: the dense stage retrieves among rows with images when text-only rows are dropped.
+  return contentHash({ format: 'primed-refset/2', ...parts });
 }
 
 /** Returns the cached reference set for `parts` from `cacheDir`, or builds, stores and returns it. */

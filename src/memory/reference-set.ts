@@ -15,7 +15,7 @@ import { uniformReferenceSet, UNIFORM_KEYWORDS } from './uniform';
 /** The pipeline over `memory` as a {@link BatchRetriever}; queries are embedded by `embedder` (the memory's own). */
 export function memoryRetriever(memory: Memory, embedder: Embedder, options: Omit<RetrievalOptions, 'k'>, scorer?: VisualScorer, progress: ProgressSink = silentProgress): BatchRetriever {
   memory.checkEmbedder(embedder);
-  const source = { index: memory.index, size: memory.size, caption: (r: number) => memory.stored[r].caption };
+  const source = { index: memory.index, size: memory.size, caption: (r: number) => memory.stored[r].caption, hasImage: (r: number) => memory.stored[r].image !== undefined };
   return async (queries, k) => {
     const vecs = await embedder.embed(queries);
     const out = [];

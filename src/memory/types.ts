@@ -63,8 +63,11 @@ export interface VectorIndex {
   size(): number;
   /** Appends vectors (row-major, `dim` floats each); their rows continue from `size()`. */
   add(vectors: Float32Array): void;
-  /** The `k` nearest rows to `query` (fewer when the index holds fewer). */
-  search(query: Float32Array, k: number): SearchHits;
+  /**
+   * The `k` nearest rows to `query` (fewer when the index holds fewer). With `filter`, only rows
+   * for which it returns true are considered (fewer than `k` when fewer pass).
+   */
+  search(query: Float32Array, k: number, filter?: (row: number) => boolean): SearchHits;
   /**
    * Cosine score of every row, when the index can give them cheaply (exact search). The dense
    * stage then sees every tie; indexes without it are over-fetched instead.

@@ -41,6 +41,12 @@ export interface DenseOptions {
   k: number;
   /** With an approximate index, fetch `k · overFetch` neighbours so the threshold sees ties. Default 4. */
   overFetch?: number;
+  /**
+   * Only rows it accepts are candidates (e.g. rows with an image when text-only entries would be
+   * dropped later anyway): the threshold is then taken among them, so ineligible rows cannot
+   * crowd the top k out.
+   */
+  eligible?: (row: number) => boolean;
 }
 
 /**
@@ -50,13 +56,20 @@ export interface DenseOptions {
 export function denseStage(index: VectorIndex, query: Float32Array, options: DenseOptions): Candidate[] {
   const over = options.overFetch ?? 4;
   if (!(over >= 1)) throw new Error(`dense option "overFetch" must be >= 1, got ${over}`);
+  const eligible = options.eligible;
   if (index.scoreAll) {
-    const scores = index.scoreAll(query);
-    const tau = tieRobustThreshold(scores, options.k);
-    const out: Candidate[] = [];
-    for (let r = 0; r < scores.length; r++) if (scores[r] >= tau) out.push({ row: r, dense: scores[r] });
-    return out.sort((a, b) => b.dense - a.dense || a.row - b.row);
+    let scores = index.scoreAll(query);
+    if (!eligible) {
+      const tau = tieRobustThreshold(scores, options.k);
+      const out: Candidate[] = [];
+      for (let r = 0; r < scores.length; r++) if (scores[r] >= tau) out.push({ row: r, dense: scores[r] });
+      return out.sort((a, b) => b.dense - a.dense || a.row - b.row);
+    }
+    const rows: number[] = [];
+    for (let r = 0; r < scores.length; r++) if (eligible(r)) rows.push(r);
+    scores = Float32Array.from(rows, (r) => scores[r]);
+    return applyTieRobustThreshold(rows, scores, options.k);
   }
-  const hits = index.search(query, Math.ceil(options.k * over));
+  const hits = index.search(query, Math.ceil(options.k * over), eligible);
   return applyTieRobustThreshold(hits.rows, hits.scores, options.k);
 }

@@ -43,7 +43,11 @@ export interface RetrievalOptions {
      */
     bm25Gate?: boolean;
   };
-  /** Drop candidates without an image (NaN S_v) after the rerank. Default true: references need images. */
+  /**
+   * Drop candidates without an image. Default true: references need images. When the source
+   * says which rows have one ({@link RetrievalSource.hasImage}), every mode retrieves among those
+   * rows only; otherwise the hierarchical mode drops rows whose S_v is NaN after the rerank.
+   */
   dropTextOnly?: boolean;
 }
 
@@ -55,6 +59,12 @@ export interface RetrievalSource {
   caption(row: number): string;
   /** Number of rows. */
   size: number;
+  /**
+   * Whether a row has an image. When given and text-only rows are dropped (`dropTextOnly` not
+   * false), retrieval runs among rows with an image only, so text-only captions cannot fill the
+   * top k and leave the reference set short.
+   */
+  hasImage?(row: number): boolean;
 }
 
 const bm25Cache = new WeakMap<RetrievalSource, Bm25>();
@@ -64,6 +74,8 @@ export async function retrieve(source: RetrievalSource, query: string, queryVect
   const mode = options.mode ?? 'hierarchical';
   const k = options.k;
   const bmOpts = { k1: options.k1, b: options.b };
+  const hasImage = source.hasImage;
+  const eligible = options.dropTextOnly !== false && hasImage ? (r: number) => hasImage.call(source, r) : undefined;
   if (mode === 'bm25') {
     let bm = bm25Cache.get(source);
     if (!bm) {
@@ -71,13 +83,13 @@ export async function retrieve(source: RetrievalSource, query: string, queryVect
       bm25Cache.set(source, bm);
     }
     const s = bm.scores(query);
-    const rows = Array.from(s.keys()).filter((r) => s[r] > 0).sort((a, b) => s[b] - s[a] || a - b).slice(0, k);
+    const rows = Array.from(s.keys()).filter((r) => s[r] > 0 && (!eligible || eligible(r))).sort((a, b) => s[b] - s[a] || a - b).slice(0, k);
     return rows.map((row) => ({ row, dense: NaN, bm25: s[row] }));
   }
-  let cands = denseStage(source.index, queryVector, { k, overFetch: options.overFetch });
-  if (mode === 'embedding') return cands.slice(0, k);
-  if (mode !== 'hierarchical') throw new Error(`retrieval option "mode" must be hierarchical, embedding or bm25, got ${JSON.stringify(mode)}`);
+  if (mode !== 'hierarchical' && mode !== 'embedding') throw new Error(`retrieval option "mode" must be hierarchical, embedding or bm25, got ${JSON.stringify(mode)}`);
   const st = options.stages ?? {};
+  let cands = denseStage(source.index, queryVector, { k, overFetch: options.overFetch, eligible });
+  if (mode === 'embedding') return cands.slice(0, k);
   if (st.rerank !== false) {
     if (!scorer) throw new Error('retrieval: the rerank stage needs a visual scorer (or set stages.rerank to false)');
     cands = await visualRerank(query, cands, scorer);

@@ -50,10 +50,17 @@ export class ExactIndex implements VectorIndex {
     return out;
   }
 
-  /** Top-`k` rows by cosine. */
-  search(query: Float32Array, k: number): SearchHits {
+  /** Top-`k` rows by cosine (among the rows `filter` accepts, when given). */
+  search(query: Float32Array, k: number, filter?: (row: number) => boolean): SearchHits {
     const scores = this.scoreAll(query);
-    const rows = topKIndices(scores, k);
+    if (!filter) {
+      const rows = topKIndices(scores, k);
+      return { rows, scores: Float32Array.from(rows, (r) => scores[r]) };
+    }
+    const eligible: number[] = [];
+    for (let r = 0; r < this.count; r++) if (filter(r)) eligible.push(r);
+    const sub = Float32Array.from(eligible, (r) => scores[r]);
+    const rows = Int32Array.from(topKIndices(sub, k), (i) => eligible[i]);
     return { rows, scores: Float32Array.from(rows, (r) => scores[r]) };
   }
 

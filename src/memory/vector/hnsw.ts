@@ -77,13 +77,13 @@ export class HnswIndex implements VectorIndex {
     this.count = need;
   }
 
-  /** The `k` nearest rows (approximate), best first. */
-  search(query: Float32Array, k: number): SearchHits {
+  /** The `k` nearest rows (approximate), best first; with `filter`, among the rows it accepts. */
+  search(query: Float32Array, k: number, filter?: (row: number) => boolean): SearchHits {
     if (query.length !== this.dim) throw new Error(`hnsw index: query has dimension ${query.length}, the index has ${this.dim}`);
     const kk = Math.min(k, this.count);
     if (kk <= 0) return { rows: new Int32Array(0), scores: new Float32Array(0) };
     this.hnsw.setEf(Math.max(this.options.ef, kk));
-    const r = this.hnsw.searchKnn(Array.from(query), kk);
+    const r = this.hnsw.searchKnn(Array.from(query), kk, filter);
     const order = r.neighbors.map((_, i) => i).sort((a, b) => r.distances[a] - r.distances[b] || r.neighbors[a] - r.neighbors[b]);
     return {
       rows: Int32Array.from(order, (i) => r.neighbors[i]),
