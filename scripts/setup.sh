@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian/Ubuntu machine for primed: the Debian packages the tests, notebooks and
 # benchmarks use (PyTorch and faiss as oracles and peers, Jupyter's nbconvert + ipykernel for
-# the tslab kernel, Chromium for rendering figures), then the npm packages from the lockfile.
+# the tslab kernel, Chromium for rendering figures, GNU time for the end-to-end benchmark), then
+# the npm packages from the lockfile.
 # Safe to run again: it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-debs="python3-torch python3-faiss python3-numpy jupyter-nbconvert python3-ipykernel chromium libopenblas-dev"
+debs="python3-torch python3-faiss python3-numpy jupyter-nbconvert python3-ipykernel chromium libopenblas-dev time"
 missing=""
 for p in $debs; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then

@@ -20,6 +20,8 @@ export interface EndToEndRun {
   peakRssMiB?: number;
   /** Exit code. */
   exitCode?: number;
+  /** Cache state of the run (`cold`: a fresh PRIMED_CACHE_DIR). */
+  cache?: string;
   /** `not available yet` or the failure. */
   note?: string;
 }
@@ -59,14 +61,17 @@ export function measureEndToEnd(machine: MachineInfo, log: (line: string) => voi
     }
     const help = spawnSync(process.execPath, ['--import', 'tsx', CLI, 'evaluate', '--help'], { cwd: ROOT, encoding: 'utf8' }).stdout;
     const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'primed-bench-e2e-'));
+    // A cold cache: the run builds the mini memory and its reference sets, as a first run does.
+    const cacheDir = path.join(outDir, 'cache');
     if (/--out\b/.test(help)) args.push('--out', outDir);
     log(`e2e: ${command}`);
     const r = spawnSync('/usr/bin/time', ['-f', 'PRIMED_TIME %e %M', process.execPath, '--import', 'tsx', CLI, ...args], {
       cwd: ROOT, encoding: 'utf8', timeout: timeoutSeconds * 1000, maxBuffer: 256 * 2 ** 20,
+      env: { ...process.env, PRIMED_CACHE_DIR: cacheDir },
     });
     const m = /PRIMED_TIME ([\d.]+) (\d+)/.exec(r.stderr ?? '');
     runs.push({
-      method, command, exitCode: r.status ?? undefined,
+      method, command, cache: 'cold', exitCode: r.status ?? undefined,
       wallSeconds: m ? Number(m[1]) : undefined,
       peakRssMiB: m ? Math.round(Number(m[2]) / 1024) : undefined,
       note: r.status === 0 ? undefined : `failed: ${(r.stderr || String(r.error)).trim().split('\n').filter((l) => !l.startsWith('PRIMED_TIME')).pop()}`,

@@ -47,18 +47,20 @@ function memoryRows(m: Record<string, any>): string[] {
   const h = m.hnswlib_node ?? {};
   const f = m.faiss ?? {};
   const rows: string[] = [];
+  const size = typeof m.data?.n === 'number' ? `${m.data.n.toLocaleString('en-US')} x ${m.data.dim}` : '';
   const pair = (name: string, a: unknown, b: unknown, unit: string, higherBetter: boolean) => {
     if (typeof a !== 'number') return;
     const peer = typeof b === 'number' ? `faiss: ${fmt(b)} ${unit}` : `faiss: ${f.error ?? 'absent'}`;
     const ratio = typeof b === 'number' ? (higherBetter ? a / b : b / a).toFixed(2) : '';
-    rows.push(`| memory ${name} | hnswlib-node: ${fmt(a)} ${unit} | ${peer} | ${ratio} |`);
+    rows.push(`| memory ${size} ${name} | hnswlib-node: ${fmt(a)} ${unit} | ${peer} | ${ratio} |`);
   };
   pair('HNSW queries', h.qps, f.qps, 'q/s', true);
   pair('HNSW build (ratio: peer time / ours)', h.build_s, f.build_s, 's', false);
   pair('HNSW recall@10', h.recall_at_10, f.recall_at_10, '', true);
-  if (typeof m.exact?.qps === 'number') rows.push(`| memory exact search | ${fmt(m.exact.qps)} q/s | | |`);
+  if (typeof h.peak_rss_mib === 'number') rows.push(`| memory ${size} HNSW peak RSS | hnswlib-node: ${fmt(h.peak_rss_mib)} MiB (process) | ${typeof f.peak_rss_mib === 'number' ? `faiss: ${fmt(f.peak_rss_mib)} MiB (process)` : ''} | |`);
+  if (typeof m.exact?.qps === 'number') rows.push(`| memory ${size} exact search | ${fmt(m.exact.qps)} q/s | | |`);
   const fp = m.reference_set?.full_pool_pipeline;
-  if (fp) rows.push(`| memory retrieval pipeline, ${fp.queries} queries | ${fmt(fp.queries_per_s)} q/s | | |`);
+  if (fp) rows.push(`| memory ${size} retrieval pipeline, ${fp.queries} queries | ${fmt(fp.queries_per_s)} q/s | | |`);
   return rows;
 }
 
@@ -67,18 +69,20 @@ export function writeSummary(resultsDir: string, readme: string): void {
   const files = fs.existsSync(resultsDir) ? fs.readdirSync(resultsDir).filter((f) => f.endsWith('.json')).sort() : [];
   const throughput = new Map<string, ThroughputResult>();
   let e2e: EndToEndResult | undefined;
-  let memory: Record<string, unknown> | undefined;
+  const memories: Record<string, unknown>[] = [];
   for (const f of files) {
     const data = readJson<Record<string, unknown>>(path.join(resultsDir, f));
-    if (f === 'memory-retrieval.json') memory = data;
+    if (/^memory-retrieval.*\.json$/.test(f)) memories.push(data);
     else if (data.figure === 'e2e-mini-mgtil') e2e = data as unknown as EndToEndResult;
     else if (Array.isArray(data.ours)) throughput.set(String(data.figure), data as unknown as ThroughputResult);
   }
   const order = { train: 0, primed: 1, eval: 2 } as const;
   const sorted = [...throughput.values()].sort((a, b) => order[a.kind] - order[b.kind] || a.figure.localeCompare(b.figure));
   const rows = sorted.flatMap((r) => throughputRows(r, throughput));
-  if (memory) rows.push(...memoryRows(memory));
-  else rows.push('| memory retrieval | not measured yet (bench/results/memory-retrieval.json absent) | | |');
+  memories.sort((a: any, b: any) => (a.data?.n ?? 0) - (b.data?.n ?? 0));
+  for (const memory of memories) rows.push(...memoryRows(memory));
+  if (!memories.length)
+    rows.push('| memory retrieval | not measured yet (bench/results/memory-retrieval.json absent) | | |');
   for (const run of e2e?.runs ?? []) {
     rows.push(run.wallSeconds !== undefined
       ? `| e2e \`${run.command}\` | ${fmt(run.wallSeconds)} s wall, ${run.peakRssMiB} MiB peak RSS${run.note ? ` (${run.note})` : ''} | | |`

@@ -35,7 +35,8 @@ def main() -> None:
     nt = truth.shape[0]
     recall = float(np.mean([len(set(found[i]) & set(truth[i])) / 10 for i in range(nt)]))
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"engine": f"faiss {faiss.__version__} IndexHNSWFlat", "threads": threads, "build_s": build_s, "qps": qps,
+    print(json.dumps({"engine": f"faiss {faiss.__version__} IndexHNSWFlat",
+                      "compile_options": faiss.get_compile_options(), "threads": threads, "build_s": build_s, "qps": qps,
                       "recall_at_10": recall, "peak_rss_mib": rss, "rss_growth_mib": rss - rss0}))
 
 

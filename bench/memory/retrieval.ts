@@ -5,6 +5,7 @@
  *
  *   npx tsx bench/memory/retrieval.ts [--n 100000] [--dim 512] [--m 16] [--ef-construction 200] [--ef 128]
  *                                     [--queries 1000] [--truth-queries 200] [--threads 1] [--seed 42]
+ *                                     [--faiss-timeout 900 (0: no faiss peer)] [--out FILE]
  *
  * Vectors: a mixture of 2,000 Gaussian clusters on the unit sphere (closer to real caption
  * embeddings than uniform noise, on which every graph index does poorly), written once as .npy
@@ -110,7 +111,9 @@ async function main(): Promise<void> {
   log('faiss peer');
   let faiss: Record<string, unknown>;
   const faissTimeout = Number(values['faiss-timeout']);
-  try {
+  if (faissTimeout <= 0) {
+    faiss = { engine: 'faiss IndexHNSWFlat', error: 'not run (--faiss-timeout 0)' };
+  } else try {
     const faissOut = execFileSync('/usr/bin/python3', [path.join(__dirname, 'faiss_peer.py'), work, String(M), String(EFC), String(EF), values.threads!], { encoding: 'utf8', maxBuffer: 1 << 20, timeout: faissTimeout * 1000 });
     faiss = JSON.parse(faissOut.trim().split('\n').at(-1)!);
   } catch (err) {
