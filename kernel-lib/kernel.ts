@@ -54,13 +54,26 @@ function kernelTslab(): TslabPublic | undefined {
   }
 }
 
-function bundleWriter(pub: TslabPublic): DisplayWriter | undefined {
+interface TslabJupyter {
+  lastWriteDisplayData?: DisplayWriter | null;
+}
+
+function kernelJupyter(pub: TslabPublic): TslabJupyter | undefined {
   // Find the file the kernel loaded its public module from; its sibling jupyter.js holds the writer.
   const entry = Object.entries(require.cache).find(([, m]) => m?.exports === pub);
   if (!entry) return undefined;
   try {
-    const jupyter = require(path.join(path.dirname(entry[0]), 'jupyter.js')) as { lastWriteDisplayData?: DisplayWriter | null };
-    if (!('lastWriteDisplayData' in jupyter)) return undefined;
+    const jupyter = require(path.join(path.dirname(entry[0]), 'jupyter.js')) as TslabJupyter;
+    return 'lastWriteDisplayData' in jupyter ? jupyter : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function bundleWriter(pub: TslabPublic): DisplayWriter | undefined {
+  const jupyter = kernelJupyter(pub);
+  if (!jupyter) return undefined;
+  try {
     // Read it at call time: tslab sets it anew for every executing cell.
     return (content, update) => {
       const write = jupyter.lastWriteDisplayData;
@@ -82,6 +95,18 @@ function singleTypeWriter(pub: TslabPublic): DisplayWriter {
     const value = content.data[mime] as string;
     pub.display.raw(mime, mime.startsWith('image/') && mime !== 'image/svg+xml' ? Buffer.from(value, 'base64') : value);
   };
+}
+
+/**
+ * A value that changes when another cell starts executing: tslab creates a new display writer
+ * for every execute request (with {@link setDisplayWriter}, the writer set). Lets a display
+ * created in one cell start a new output when it is used from a later cell, instead of
+ * redrawing the earlier cell's output. Undefined outside a kernel or when it cannot be told.
+ */
+export function currentCell(): unknown {
+  if (override) return override;
+  const pub = kernelTslab();
+  return pub ? (kernelJupyter(pub)?.lastWriteDisplayData ?? undefined) : undefined;
 }
 
 /** Whether code runs inside a tslab kernel (or a writer was set with {@link setDisplayWriter}). */

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { terminalProgress, type ProgressEvent, type ProgressSink } from '../src/util/progress';
 import { escapeHtml } from '../src/report/plotly-bundle';
 import { forgettingCurvesFromMatrices, type MethodMatrix } from '../src/report/figures';
-import { inKernel, sendBundle } from './kernel';
+import { currentCell, inKernel, sendBundle } from './kernel';
 import { newFigureDisplay, type FigureDisplay } from './display';
 
 /** Options of {@link notebookProgress}. */
@@ -52,17 +52,27 @@ export function progressBundle(states: readonly { event: ProgressEvent; started:
 
 /**
  * A `ProgressSink` (src/util/progress.ts) for notebooks: one output holding a bar per label (training, evaluation...)
- * that updates in place. Outside a tslab kernel it is the terminal bar.
+ * that updates in place. The sink can be made once (e.g. `env.progress` from `setup`) and used in
+ * many cells: when a later cell uses it, it starts a fresh output there rather than redrawing the
+ * earlier cell's. Outside a tslab kernel it is the terminal bar.
  */
 export function notebookProgress(options: NotebookProgressOptions = {}): ProgressSink {
   if (!inKernel()) return terminalProgress();
   const now = options.now ?? Date.now;
   const minInterval = options.minIntervalMs ?? 500;
-  const id = randomBytes(8).toString('hex');
+  let id = '';
   const states = new Map<string, LabelState>();
   let shown = false;
   let lastDraw = -Infinity;
+  let cell: unknown = {}; // no cell yet: the first event starts an output
   return (event) => {
+    const here = currentCell();
+    if (here !== cell) {
+      cell = here;
+      id = randomBytes(8).toString('hex');
+      states.clear();
+      shown = false;
+    }
     const t = now();
     const prev = states.get(event.label);
     states.set(event.label, { event, started: prev?.started ?? t, updated: t });

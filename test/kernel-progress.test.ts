@@ -32,6 +32,27 @@ test('notebookProgress: one output updated in place, throttled, the finished sta
   assert.match(last['text/html'] as string, /<progress value="1" max="3"/);
 });
 
+test('notebookProgress made once and used in a later cell starts a new output there, not in the first cell', () => {
+  const cell1: { content: DisplayContent; update: boolean }[] = [];
+  const cell2: { content: DisplayContent; update: boolean }[] = [];
+  // tslab makes a new display writer for each executing cell; setDisplayWriter stands in for it.
+  setDisplayWriter((content, update) => cell1.push({ content, update }));
+  const sink = notebookProgress({ minIntervalMs: 0 });
+  sink({ label: 'train task 1', done: 1, total: 2 });
+  sink({ label: 'train task 1', done: 2, total: 2 });
+  setDisplayWriter((content, update) => cell2.push({ content, update }));
+  sink({ label: 'train task 2', done: 1, total: 2 });
+  sink({ label: 'train task 2', done: 2, total: 2 });
+  setDisplayWriter(undefined);
+  assert.deepEqual(cell1.map((s) => s.update), [false, true]);
+  assert.deepEqual(cell2.map((s) => s.update), [false, true], 'the later cell creates its own output, then updates it');
+  const id1 = cell1[0].content.transient.display_id;
+  const id2 = cell2[0].content.transient.display_id;
+  assert.ok(id1 && id2 && id1 !== id2, 'a new display id, so the first cell\'s output is left as it was');
+  assert.equal(cell2[1].content.transient.display_id, id2);
+  assert.doesNotMatch(cell2[1].content.data['text/plain'] as string, /task 1/, 'the earlier cell\'s bars are not carried over');
+});
+
 test('progressBundle escapes labels', () => {
   const b = progressBundle([{ event: { label: '<b>', done: 1, total: 0 }, started: 0, updated: 0 }]);
   assert.ok(b['text/html'].includes('&lt;b&gt;: 1/?'));
