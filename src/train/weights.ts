@@ -2,10 +2,9 @@
  * Weight snapshots: named tensors copied out of a model (start-of-task anchors, teachers,
  * ensembles), put back into it, averaged, and stored as a safetensors file (float32 only).
  */
-import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import type { DualEncoderLike } from '../model/types';
-import { writeFileAtomic } from '../util/fs';
+import { SafetensorsReader, writeSafetensors, type TensorToWrite } from '../model/safetensors';
 
 /** Named tensors owned by whoever made the snapshot (dispose with {@link disposeWeights}). */
 export type WeightSnapshot = Map<string, tf.Tensor>;
@@ -56,59 +55,27 @@ export function modelWithWeights(model: DualEncoderLike, snapshot: WeightSnapsho
   return copy;
 }
 
-/** Writes a snapshot as a safetensors file (F32), atomically. */
+/** Writes a snapshot as a safetensors file (F32), atomically (names sorted). */
 export function writeWeightsFile(file: string, snapshot: WeightSnapshot): void {
-  const names = [...snapshot.keys()].sort();
-  const header: Record<string, unknown> = {};
-  const parts: Float32Array[] = [];
-  let offset = 0;
-  for (const name of names) {
+  const tensors: TensorToWrite[] = [...snapshot.keys()].sort().map((name) => {
     const t = snapshot.get(name)!;
     if (t.dtype !== 'float32') throw new Error(`writeWeightsFile ${file}: ${name} is ${t.dtype}, only float32 is stored`);
-    const data = t.dataSync() as Float32Array;
-    header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + data.byteLength] };
-    parts.push(data);
-    offset += data.byteLength;
-  }
-  let json = JSON.stringify(header);
-  json += ' '.repeat((8 - (json.length % 8)) % 8); // align the data to 8 bytes
-  const headerBytes = Buffer.from(json, 'utf8');
-  const out = Buffer.alloc(8 + headerBytes.length + offset);
-  out.writeBigUInt64LE(BigInt(headerBytes.length), 0);
-  headerBytes.copy(out, 8);
-  let pos = 8 + headerBytes.length;
-  for (const p of parts) {
-    Buffer.from(p.buffer, p.byteOffset, p.byteLength).copy(out, pos);
-    pos += p.byteLength;
-  }
-  writeFileAtomic(file, out);
+    return { name, shape: t.shape, dtype: 'F32', data: () => t.dataSync() as Float32Array };
+  });
+  writeSafetensors(file, tensors);
 }
 
-/** Reads a safetensors file written by {@link writeWeightsFile} into kept tensors. */
+/** Reads a safetensors file (float tensors; F16/BF16 widened to float32) into kept tensors. */
 export function readWeightsFile(file: string): WeightSnapshot {
-  let buf: Buffer;
-  try {
-    buf = fs.readFileSync(file);
-  } catch (err) {
-    throw new Error(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
-  if (buf.length < 8) throw new Error(`${file}: not a safetensors file (too short)`);
-  const headerLength = Number(buf.readBigUInt64LE(0));
-  if (8 + headerLength > buf.length) throw new Error(`${file}: header length ${headerLength} exceeds the file`);
-  const header = JSON.parse(buf.subarray(8, 8 + headerLength).toString('utf8')) as Record<
-    string,
-    { dtype: string; shape: number[]; data_offsets: [number, number] }
-  >;
-  const base = 8 + headerLength;
+  const reader = SafetensorsReader.open(file);
   const out: WeightSnapshot = new Map();
-  for (const [name, info] of Object.entries(header)) {
-    if (name === '__metadata__') continue;
-    if (info.dtype !== 'F32') throw new Error(`${file}: tensor ${name} has dtype ${info.dtype}; only F32 is supported`);
-    const [start, end] = info.data_offsets;
-    const bytes = buf.subarray(base + start, base + end);
-    const values = new Float32Array(bytes.byteLength / 4);
-    Buffer.from(values.buffer).set(bytes);
-    out.set(name, tf.keep(tf.tensor(values, info.shape, 'float32')));
+  try {
+    for (const [name, e] of reader.entries) out.set(name, tf.keep(tf.tensor(reader.readFloat32(name), e.shape, 'float32')));
+  } catch (err) {
+    disposeWeights(out);
+    throw err;
+  } finally {
+    reader.close();
   }
   return out;
 }
