@@ -5,12 +5,13 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { initBackend } from './backend';
+import { currentBackend, initBackend } from './backend';
 import { getBenchmark, loadBenchmarkTasks } from './benchmarks';
 import type { ClassificationDataset } from './data/types';
 import { bundledDataDir } from './data/bundled';
 import { buildMiniCorpus } from './data/mini-corpus';
 import { runProtocol, type ProtocolResult } from './eval/protocol';
+import { openZeroShotCache, zeroShotKeyParts } from './eval/zero-shot-cache';
 import { createMethodLearner } from './eval/learner';
 import { loadMiniModel, MINI_RECIPE } from './foundation';
 import { createMethod, METHOD_NAMES, type ContinualMethod } from './methods';
@@ -23,6 +24,8 @@ import { buildMiniMemory } from './memory/mini';
 import { readQuestionPool, type Question } from './memory/pool';
 import type { RetrievalOptions } from './memory/retrieval/pipeline';
 import { openMemory, type Memory } from './memory/store';
+import type { Embedder } from './memory/types';
+import type { Bag } from './memory/siphon';
 import { earlierTasksOf, prepareReference, type PreparedReference, type ReferenceContext, type ReferenceStrategy } from './pipeline/reference';
 import { defaultRecipe, resolveRecipe, type DeepPartial, type RunRecipe, type Scale } from './recipes';
 import { trainOnTask, type TrainResult } from './train/trainer';
@@ -135,6 +138,8 @@ export interface DistillOptions {
   methodOptions?: Record<string, unknown>;
   /** Retrieval stage switches (BM25 / embedding / hierarchical). */
   retrieval?: Omit<RetrievalOptions, 'k'>;
+  /** Embeds the retrieval queries; see {@link EvaluateMGTILOptions.queryEmbedder}. Default: the initial model's text tower. */
+  queryEmbedder?: Embedder;
   /** Question pool M⁰; default the mini pool. */
   pool?: Question[];
   /** Settings; default the mini recipe's. */
@@ -168,10 +173,7 @@ export async function distill(model: DualEncoderLike, dataset: ClassificationDat
   const strategy = options.strategy ?? 'siphon';
   const initial = options.initialModel ?? model.clone();
   try {
-    const reference = await prepareReference(
-      referenceContext(options.memory, initial, modelPreprocess(model, undefined, 'distill'), recipe, strategy, seed, options.pool, options.retrieval, options.progress),
-      options.earlierTasks,
-    );
+    const reference = await prepareReference(referenceContext(options.memory, initial, modelPreprocess(model, undefined, 'distill'), recipe, strategy, seed, options), options.earlierTasks);
     const method = createMethod(strategy === 'siphon' ? 'primed-dyn' : 'primed-uni', {
       referenceBatchSize: recipe.referenceBatchSize,
       ...(options.methodOptions ?? {}),
@@ -198,22 +200,21 @@ function referenceContext(
   recipe: RunRecipe,
   strategy: ReferenceStrategy,
   seed: number,
-  pool?: Question[],
-  retrieval?: Omit<RetrievalOptions, 'k'>,
-  progress?: ProgressSink,
+  options: Pick<DistillOptions, 'pool' | 'retrieval' | 'queryEmbedder' | 'progress'>,
 ): ReferenceContext {
   return {
     memory,
     initialModel,
-    pool: pool ?? miniPool(),
+    queryEmbedder: options.queryEmbedder,
+    pool: options.pool ?? miniPool(),
     cacheDir: path.join(cacheDir(), 'reference-sets'),
     strategy,
     siphon: recipe.siphon,
     uniformTotal: recipe.uniformTotal,
-    retrieval,
+    retrieval: options.retrieval,
     preprocess,
     seed,
-    progress,
+    progress: options.progress,
   };
 }
 
@@ -254,10 +255,27 @@ export interface EvaluateMGTILOptions {
   root?: string;
   /** Memory for the distillation methods; default the mini memory. */
   memory?: Memory;
+  /**
+   * Embeds the retrieval queries of the distillation methods. Leave it out for a memory embedded
+   * by the initial model's text tower (the mini memory, or `primed memory build --embedder
+   * model:<dir>` with the same weights): that tower embeds the queries. Give it for a memory built
+   * with another embedder, which must be that same embedder: for a memory embedded by an
+   * embeddings server (the paper's Qwen3-Embedding-8B behind an OpenAI-compatible
+   * `/v1/embeddings`), `endpointEmbedder({ url, model, dim })` (or `embedderFromSpec` on the
+   * memory's `manifest.embedder.id`). An embedder whose id or dimension differs from the
+   * memory's is refused (`Memory.checkEmbedder`).
+   */
+  queryEmbedder?: Embedder;
   /** Question pool M⁰; default the mini pool. */
   pool?: Question[];
   /** Retrieval stage switches (Table 4f ablation). */
   retrieval?: Omit<RetrievalOptions, 'k'>;
+  /**
+   * Read the zero-shot row from, and store it in, the cache under {@link cacheDir} (`zero-shot/`,
+   * one entry per task keyed by model weights, task, evaluation options and backend; see
+   * `zero-shot-cache.ts`). Default true; false evaluates it and leaves the cache alone.
+   */
+  zeroShotCache?: boolean;
   /** Extra trainer plugins (live displays). */
   plugins?: TrainerPlugin[];
   /** Progress of training and evaluation. */
@@ -281,14 +299,31 @@ export interface MGTILResult extends ProtocolResult {
   };
   /** Run directory. */
   runDir: string;
-  /** Reference-set cache keys per task (distillation methods). */
+  /** Reference-set cache keys per task (distillation methods; null for the others and for rows not trained yet). Stored in `result.json` (`trainInfo`). */
   referenceKeys: (string | null)[];
+  /** Image–caption pairs per bag of each task's reference set, as {@link referenceKeys}. */
+  referenceBags: (Partial<Record<Bag, number>> | null)[];
+}
+
+/** What {@link evaluateMGTIL} records in `result.json` for each trained row (`trainInfo[t]`). */
+export interface MGTILTrainInfo {
+  /** The reference set the row's task distilled on (distillation methods). */
+  reference: {
+    /** Its cache key. */
+    key: string;
+    /** Pairs per bag. */
+    bags: Partial<Record<Bag, number>>;
+    /** Pairs in all. */
+    size: number;
+  } | null;
 }
 
 /**
- * The MGTIL protocol for one method: zero-shot on every task, then for each task in order:
- * (retrieve its reference set,) train, evaluate on every task. Resumable; results are written
- * to `runDir` after every row.
+ * The MGTIL protocol for one method: zero-shot on every task (read from the zero-shot cache
+ * when this model was evaluated on these tasks before), then for each task in order: (retrieve
+ * its reference set,) train, evaluate on every task. Resumable; results are written to `runDir`
+ * after every row, with each row's reference-set key and bag counts (`trainInfo`), so a run
+ * read back (resumed or finished) gives the same {@link MGTILResult.referenceKeys}.
  */
 export async function evaluateMGTIL(options: EvaluateMGTILOptions = {}): Promise<MGTILResult> {
   await initBackend();
@@ -309,12 +344,11 @@ export async function evaluateMGTIL(options: EvaluateMGTILOptions = {}): Promise
   const model = options.model ?? ownedModel!;
   const initial = model.clone();
   const strategy = REFERENCE_STRATEGY[methodName];
-  const referenceKeys: (string | null)[] = tasks.map(() => null);
   try {
     const memory = strategy ? options.memory ?? (await loadMemory(undefined, { model: initial })) : undefined;
     const prepared = new Map<number, PreparedReference>();
     const refCtx = strategy
-      ? referenceContext(memory!, initial, modelPreprocess(model, undefined, 'evaluateMGTIL'), recipe, strategy, seed, options.pool, options.retrieval)
+      ? referenceContext(memory!, initial, modelPreprocess(model, undefined, 'evaluateMGTIL'), recipe, strategy, seed, { pool: options.pool, retrieval: options.retrieval, queryEmbedder: options.queryEmbedder })
       : undefined;
     const methodOptions: Record<string, unknown> = { ...(options.methodOptions ?? {}) };
     if (strategy) {
@@ -328,7 +362,7 @@ export async function evaluateMGTIL(options: EvaluateMGTILOptions = {}): Promise
     // ZSCL averages weights every 100 of 1,000 steps; keep ten averages per task at any scale.
     if (methodName === 'zscl') methodOptions.avgFreq ??= Math.max(1, Math.round(recipe.trainer.steps / 10));
     const method = createMethod(methodName, methodOptions);
-    const learner = createMethodLearner({
+    const methodLearner = createMethodLearner({
       model,
       tasks,
       method,
@@ -339,12 +373,27 @@ export async function evaluateMGTIL(options: EvaluateMGTILOptions = {}): Promise
       beforeTask: refCtx
         ? async (t) => {
             for (const k of [...prepared.keys()]) if (k !== t) prepared.delete(k);
-            const ref = await prepareReference(refCtx, tasks.slice(0, t));
-            prepared.set(t, ref);
-            referenceKeys[t] = ref.key;
+            prepared.set(t, await prepareReference(refCtx, tasks.slice(0, t)));
           }
         : undefined,
     });
+    // What each row records in result.json: the reference set it distilled on.
+    const learner = {
+      ...methodLearner,
+      async train(t: number, signal: { progress: ProgressSink }): Promise<MGTILTrainInfo> {
+        await methodLearner.train(t, signal);
+        const ref = prepared.get(t);
+        return { reference: ref ? { key: ref.key, bags: ref.bags, size: ref.rows.length } : null };
+      },
+    };
+    const weights = modelIdentity(initial);
+    const zeroShotCache =
+      options.zeroShotCache === false
+        ? undefined
+        : openZeroShotCache(
+            path.join(cacheDir(), 'zero-shot'),
+            zeroShotKeyParts(initial, tasks, { batchSize: recipe.evalBatchSize, preprocess: modelPreprocess(model, undefined, 'evaluateMGTIL'), backend: currentBackend(), weights }),
+          );
     const recordedMethodOptions = Object.fromEntries(Object.entries(methodOptions).filter(([k]) => k !== 'referenceSet'));
     const result = await runProtocol({
       tasks: tasks.map((t) => t.name),
@@ -358,19 +407,27 @@ export async function evaluateMGTIL(options: EvaluateMGTILOptions = {}): Promise
         method: methodName,
         methodOptions: { ...Object.fromEntries(Object.entries(method.options).filter(([k]) => k !== 'referenceSet')), ...recordedMethodOptions },
         recipe,
-        model: { preset: (model as { preset?: { name?: string } }).preset?.name ?? 'custom', weights: modelIdentity(initial) },
+        model: { preset: (model as { preset?: { name?: string } }).preset?.name ?? 'custom', weights },
         earlierTasks: earlierTasksOf(tasks).map((t) => t.name),
         retrieval: options.retrieval ?? null,
         memory: memory ? { embedder: memory.manifest.embedder.id, version: memory.manifest.version, entries: memory.size } : null,
         pool: strategy ? contentHash(refCtx!.pool.map((q) => [q.text, q.domain ?? null])).slice(0, 16) : null,
       },
+      zeroShotCache,
       progress: options.progress,
       onRow: options.onRow,
       signal: options.signal,
     });
     method.dispose?.();
-    const full: MGTILResult = { ...result, method: methodName, benchmark: { name: spec.name, order }, runDir, referenceKeys };
-    return full;
+    const references = tasks.map((_, t) => (result.trainInfo[t] as MGTILTrainInfo | null | undefined)?.reference ?? null);
+    return {
+      ...result,
+      method: methodName,
+      benchmark: { name: spec.name, order },
+      runDir,
+      referenceKeys: references.map((r) => r?.key ?? null),
+      referenceBags: references.map((r) => r?.bags ?? null),
+    };
   } finally {
     initial.dispose();
     ownedModel?.dispose();

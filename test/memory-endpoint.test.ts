@@ -1,41 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { endpointEmbedder, probeEndpointEmbedder } from '../src/memory/embedders/endpoint';
 import { buildMemory } from '../src/memory/build';
+import { embeddingsServer as server } from './fixtures/memory/embeddings-server';
 
 const KEY = 'sk-test-SECRET-7f3a9c';
-
-interface Seen {
-  batches: string[][];
-  auth: (string | undefined)[];
-}
-
-/** A local OpenAI-compatible embeddings server; `behaviour` decides each reply. */
-async function server(behaviour: (n: number, req: http.IncomingMessage, body: { input: string[]; model: string }) => { status: number; body: unknown } | 'hang') {
-  const seen: Seen = { batches: [], auth: [] };
-  let n = 0;
-  const srv = http.createServer((req, res) => {
-    let data = '';
-    req.on('data', (c) => (data += c));
-    req.on('end', () => {
-      const body = JSON.parse(data);
-      seen.batches.push(body.input);
-      seen.auth.push(req.headers.authorization);
-      const r = behaviour(n++, req, body);
-      if (r === 'hang') return;
-      res.writeHead(r.status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(r.body));
-    });
-  });
-  await new Promise<void>((ok) => srv.listen(0, '127.0.0.1', ok));
-  const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}/v1`;
-  return { url, seen, close: () => new Promise<void>((ok) => { srv.closeAllConnections(); srv.close(() => ok()); }) };
-}
 
 const vec = (t: string) => [t.length, 1, 0];
 const ok = (body: { input: string[] }) => ({ status: 200, body: { data: body.input.map((t, index) => ({ index, embedding: vec(t) })) } });

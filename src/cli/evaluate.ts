@@ -9,6 +9,7 @@ import type { DualEncoderLike } from '../model/types';
 import { accuracyMatrixFigure, forgettingCurvesFigure } from '../report/figures';
 import { writeFigureHtml, writeFigureImage } from '../report/export';
 import { openMemory } from '../memory/store';
+import { EMBEDDER_SPEC_HELP, queryEmbedderFor } from '../memory/embedders/spec';
 import { hasChromium } from '../report/chromium';
 import { terminalProgress } from '../util/progress';
 import { writeJsonAtomic } from '../util/fs';
@@ -51,7 +52,9 @@ export const command: CliCommand = {
   usage:
     'primed evaluate [--benchmark mini-mgtil|hieramedtransfer|medxtreme] [--method ' +
     METHOD_NAMES.filter((m) => m !== 'primed').join('|') +
-    '] [--order I|II] [--seed N] [--out DIR] [--steps N] [--root DATASETS] [--preset biomedclip|clip-vit-b16 --checkpoint PATH | --model DIR] [--memory DIR] [--fresh] [--backend NAME] [--json]',
+    '] [--order I|II] [--seed N] [--out DIR] [--steps N] [--root DATASETS] [--preset biomedclip|clip-vit-b16 --checkpoint PATH | --model DIR] [--memory DIR [--embedder SPEC] [--embedder-id ID] [--api-key-env VAR]] [--fresh] [--backend NAME] [--json]\n' +
+    `${EMBEDDER_SPEC_HELP}\n` +
+    'The queries against --memory are embedded by --embedder; without it, by the memory\'s own endpoint when an endpoint embedded it, else by the initial model\'s text tower.',
   async run(argv) {
     const { values } = parseArgs({
       args: argv,
@@ -67,6 +70,9 @@ export const command: CliCommand = {
         checkpoint: { type: 'string' },
         model: { type: 'string' },
         memory: { type: 'string' },
+        embedder: { type: 'string' },
+        'embedder-id': { type: 'string' },
+        'api-key-env': { type: 'string' },
         fresh: { type: 'boolean' },
         backend: { type: 'string' },
         json: { type: 'boolean' },
@@ -85,7 +91,11 @@ export const command: CliCommand = {
     let model: DualEncoderLike | undefined;
     if (values.checkpoint) model = await loadCheckpoint(values.checkpoint, { preset: values.preset! });
     else if (values.model) model = await loadModel(values.model);
+    if ((values.embedder || values['embedder-id'] || values['api-key-env']) && !values.memory) throw new UsageError('options --embedder, --embedder-id and --api-key-env need --memory DIR');
     const memory = values.memory ? openMemory(values.memory) : undefined;
+    const queryEmbedder = memory
+      ? await queryEmbedderFor(memory.manifest.embedder.id, values.embedder, { id: values['embedder-id'], apiKeyEnv: values['api-key-env'] })
+      : undefined;
     const out = path.resolve(values.out ?? path.join('runs', `${values.benchmark}-${values.order}-${values.method}-s${seed}`));
     if (values.fresh) fs.rmSync(out, { recursive: true, force: true });
 
@@ -98,6 +108,7 @@ export const command: CliCommand = {
       root: values.root,
       model,
       memory,
+      queryEmbedder,
       recipe: steps !== undefined ? { trainer: { steps } } : undefined,
       progress: terminalProgress(),
     });

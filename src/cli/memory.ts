@@ -2,8 +2,8 @@ import { parseArgs } from 'node:util';
 import { initBackend } from '../backend';
 import { importEntries } from '../memory/importers';
 import { buildMemory, addEntries } from '../memory/build';
-import { openMemory } from '../memory/store';
-import { embedderFromSpec } from '../memory/embedders/spec';
+import { openMemory, type Memory } from '../memory/store';
+import { EMBEDDER_SPEC_HELP, embedderFromSpec, queryEmbedderFor } from '../memory/embedders/spec';
 import type { IndexChoice } from '../memory/vector/open';
 import { terminalProgress } from '../util/progress';
 import { UsageError, type CliCommand } from './command';
@@ -13,7 +13,7 @@ const USAGE = `primed memory build <dir> --from <file.jsonl|file.csv|shard.tar|s
        primed memory add <dir> --from <source> [--embedder SPEC] [--embedder-id ID]
        primed memory info <dir> [--json]
        primed memory query <dir> "<text>" [--k N] [--json] [--embedder SPEC] [--embedder-id ID]
-SPEC: model:<checkpoint-dir> | endpoint:<url>#<model> (key from $PRIMED_EMBEDDINGS_API_KEY or --api-key-env) | precomputed:<file.npy>
+${EMBEDDER_SPEC_HELP}
 Without --embedder, add and query use the memory's own endpoint embedder when it has one.`;
 
 const OPTIONS = {
@@ -50,11 +50,11 @@ export const command: CliCommand = {
     if (!sub || !dir) throw new UsageError('expected a sub-command (build, add, info, query) and a memory folder');
     const progress = terminalProgress();
     const specOpts = { id: values['embedder-id'], apiKeyEnv: values['api-key-env'] };
-    const memoryEmbedder = async () => {
-      if (values.embedder) return embedderFromSpec(values.embedder, specOpts);
-      const id = openMemory(dir, { verifyChecksum: false }).manifest.embedder.id;
-      if (!id.startsWith('endpoint:')) throw new UsageError(`this memory was embedded with ${id}; pass --embedder (and --embedder-id ${id})`);
-      return embedderFromSpec(id, specOpts);
+    const memoryEmbedder = async (m: Memory) => {
+      const id = m.manifest.embedder.id;
+      const e = await queryEmbedderFor(id, values.embedder, specOpts);
+      if (!e) throw new UsageError(`this memory was embedded with ${id}; pass --embedder (and --embedder-id ${id})`);
+      return e;
     };
     switch (sub) {
       case 'build': {
@@ -72,7 +72,8 @@ export const command: CliCommand = {
       case 'add': {
         if (!values.from) throw new UsageError('add needs --from');
         const { root, entries } = importEntries(values.from);
-        const m = await addEntries(openMemory(dir), entries, { embedder: await memoryEmbedder(), imageRoot: root, progress });
+        const opened = openMemory(dir);
+        const m = await addEntries(opened, entries, { embedder: await memoryEmbedder(opened), imageRoot: root, progress });
         process.stdout.write(`added ${entries.length} entries to ${dir}: ${m.size} in all, version ${m.manifest.version}\n`);
         return 0;
       }
@@ -97,7 +98,7 @@ export const command: CliCommand = {
         if (!text) throw new UsageError('query needs the query text');
         const k = int(values.k, 'k') ?? 10;
         const m = openMemory(dir);
-        const embedder = await memoryEmbedder();
+        const embedder = await memoryEmbedder(m);
         m.checkEmbedder(embedder);
         const [q] = await embedder.embed([text]);
         const hits = m.search(q, k);

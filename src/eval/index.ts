@@ -4,4 +4,5 @@ export * from './matrix-io';
 export * from './metrics';
 export * from './auc';
 export * from './protocol';
+export * from './zero-shot-cache';
 export * from './tables';

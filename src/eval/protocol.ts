@@ -7,6 +7,10 @@
  * in `state/row-<t>/`. A run that was killed resumes from its last finished row (the learner
  * reloads `state/row-<t>/`), and gives the same matrix as an uninterrupted run provided the
  * learner is deterministic given its saved state (a learner that keeps an RNG saves it too).
+ *
+ * With a `zeroShotCache` (see `zero-shot-cache.ts`), each task's zero-shot evaluation is read
+ * from the cache when present and written to it when computed, so runs that start from the same
+ * model on the same tasks evaluate the zero-shot row once.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -16,6 +20,7 @@ import { silentProgress, type ProgressSink } from '../util/progress';
 import { macroOvrAuc } from './auc';
 import { matrixToCsv } from './matrix-io';
 import { computeMetrics, perDataset, type MetricSummary, type PerDatasetMetrics } from './metrics';
+import type { ZeroShotCache } from './zero-shot-cache';
 
 /** What a learner reports for one task's test set. */
 export interface TaskEvaluation {
@@ -31,8 +36,12 @@ export interface TaskEvaluation {
 export interface ProtocolLearner {
   /** Evaluates the current model on task `taskIndex`'s test set. */
   evaluate(taskIndex: number): Promise<TaskEvaluation>;
-  /** Trains on task `taskIndex`. */
-  train(taskIndex: number, signal: { progress: ProgressSink }): Promise<void>;
+  /**
+   * Trains on task `taskIndex`. What it resolves to (any JSON value, e.g. the reference set a
+   * distillation method used) is recorded with the row as `result.trainInfo[taskIndex]`, so a
+   * finished run read back still has it; `undefined` is recorded as null.
+   */
+  train(taskIndex: number, signal: { progress: ProgressSink }): Promise<unknown>;
   /** Writes everything needed to continue from here (weights, optimiser, RNG) into `dir`. */
   saveState(dir: string): Promise<void>;
   /** Restores what {@link ProtocolLearner.saveState} wrote. */
@@ -49,7 +58,7 @@ export interface RowTiming {
 
 /** Where a run's time went. */
 export interface ProtocolTimings {
-  /** Seconds of the zero-shot evaluation (`null` before it ran). */
+  /** Seconds of the zero-shot evaluation (`null` before it ran; on a cache hit, the seconds spent reading the cache). */
   zeroShotEvalS: number | null;
   /** Train and eval seconds per finished row. */
   rows: RowTiming[];
@@ -87,6 +96,25 @@ export interface ProtocolResult {
   timings: ProtocolTimings;
   /** Row index each resume started from, in order (empty for an uninterrupted run). */
   resumedAtRow: number[];
+  /**
+   * What `learner.train(t)` resolved to, per finished row (null where nothing). Absent from
+   * files written before it existed; read back as nulls.
+   */
+  trainInfo: unknown[];
+  /**
+   * The zero-shot cache, when the run was given one: the key of each task's entry, and whether
+   * it was read from the cache (true) or evaluated and stored (false). Null without a cache, and
+   * for files written before it existed.
+   */
+  zeroShotCache: ZeroShotCacheUse | null;
+}
+
+/** How a run used the zero-shot cache (see {@link ProtocolResult.zeroShotCache}). */
+export interface ZeroShotCacheUse {
+  /** Cache key of each task's zero-shot entry, in task order. */
+  keys: string[];
+  /** Per task: read from the cache (true) or evaluated and then stored (false). */
+  cacheHit: boolean[];
 }
 
 /** Options of {@link runProtocol}. */
@@ -113,6 +141,12 @@ export interface ProtocolOptions {
   keepStates?: 'last' | 'all';
   /** Progress events: one per finished evaluation/training step; also given to `learner.train`. */
   progress?: ProgressSink;
+  /**
+   * Where zero-shot evaluations are cached across runs (`openZeroShotCache`); default none. Give
+   * it only when `learner.evaluate` before any training is a function of what the cache keys
+   * cover (model, task, evaluation options), as with `createMethodLearner`.
+   */
+  zeroShotCache?: ZeroShotCache;
   /** Called after each row is recorded, with a copy of the partial result (e.g. a live forgetting curve). */
   onRow?: (row: number, partial: ProtocolResult) => void | Promise<void>;
   /** Stops the run between steps (the rows recorded so far stay, and resume later). */
@@ -206,6 +240,9 @@ export async function runProtocol(options: ProtocolOptions): Promise<ProtocolRes
     result = readJson<ProtocolResult>(resultFile);
     if (result.version !== 1) throw new Error(`${resultFile}: unknown result version ${describe(result.version)}`);
     checkSameRun(result, options, resultFile);
+    // Fields added after version 1 was fixed: absent from older files.
+    result.trainInfo ??= Array.from({ length: result.rowsDone }, () => null);
+    result.zeroShotCache ??= null;
     if (result.rowsDone > 0) await learner.loadState(rowStateDir(runDir, result.rowsDone - 1));
     if (!result.complete) result.resumedAtRow.push(result.rowsDone);
   } else {
@@ -225,6 +262,8 @@ export async function runProtocol(options: ProtocolOptions): Promise<ProtocolRes
       perDataset: null,
       timings: { zeroShotEvalS: null, rows: [] },
       resumedAtRow: [],
+      trainInfo: [],
+      zeroShotCache: null,
     };
   }
   result.backend = currentBackend() ?? result.backend;
@@ -237,33 +276,44 @@ export async function runProtocol(options: ProtocolOptions): Promise<ProtocolRes
   const stop = () => {
     if (options.signal?.aborted) throw new Error(`runProtocol: aborted after ${result.rowsDone} of ${T} rows; run again with the same options to resume`);
   };
-  const evaluateAll = async (label: string): Promise<{ acc: number[]; auc: (number | null)[]; seconds: number }> => {
+  /** Evaluates every task; with a cache (the zero-shot row), a task's entry is read when present, else evaluated and stored. */
+  const evaluateAll = async (label: string, cache?: ZeroShotCache): Promise<{ acc: number[]; auc: (number | null)[]; seconds: number; cacheHit: boolean[] }> => {
     const t0 = performance.now();
     const acc: number[] = [];
     const auc: (number | null)[] = [];
+    const cacheHit: boolean[] = [];
     for (let d = 0; d < T; d++) {
       stop();
-      const ev = await learner.evaluate(d);
-      const where = `${label}, task ${d} (${tasks[d]})`;
-      acc.push(checkAccuracy(ev, where));
-      auc.push(aucOf(ev, where));
-      progress({ label, done: d + 1, total: T, metrics: { accuracy: ev.accuracy } });
+      let entry = cache?.read(d);
+      if (cache) cacheHit.push(entry !== undefined);
+      if (!entry) {
+        const ev = await learner.evaluate(d);
+        const where = `${label}, task ${d} (${tasks[d]})`;
+        entry = { accuracy: checkAccuracy(ev, where), auc: aucOf(ev, where) };
+        cache?.write(d, entry);
+      }
+      acc.push(entry.accuracy);
+      auc.push(entry.auc);
+      progress({ label, done: d + 1, total: T, metrics: { accuracy: entry.accuracy } });
     }
-    return { acc, auc, seconds: (performance.now() - t0) / 1000 };
+    return { acc, auc, seconds: (performance.now() - t0) / 1000, cacheHit };
   };
 
   if (!result.zeroShot) {
-    const zs = await evaluateAll('evaluate zero-shot');
+    const cache = options.zeroShotCache;
+    if (cache && cache.keys.length !== T) throw new Error(`runProtocol: option zeroShotCache has ${cache.keys.length} keys for ${T} tasks`);
+    const zs = await evaluateAll('evaluate zero-shot', cache);
     result.zeroShot = zs.acc;
     result.zeroShotAuc = zs.auc;
     result.timings.zeroShotEvalS = zs.seconds;
+    if (cache) result.zeroShotCache = { keys: cache.keys.slice(), cacheHit: zs.cacheHit };
     save();
   }
 
   for (let t = result.rowsDone; t < T; t++) {
     stop();
     const t0 = performance.now();
-    await learner.train(t, { progress });
+    const info = await learner.train(t, { progress });
     const trainS = (performance.now() - t0) / 1000;
     progress({ label: `train ${tasks[t]}`, done: t + 1, total: T });
     const row = await evaluateAll(`evaluate after ${tasks[t]}`);
@@ -271,6 +321,8 @@ export async function runProtocol(options: ProtocolOptions): Promise<ProtocolRes
     result.matrix.push(row.acc);
     result.aucMatrix.push(row.auc);
     result.timings.rows.push({ trainS, evalS: row.seconds });
+    const infoJson = JSON.stringify(info);
+    result.trainInfo[t] = infoJson === undefined ? null : JSON.parse(infoJson);
     result.rowsDone = t + 1;
     if (result.rowsDone === T) {
       result.complete = true;

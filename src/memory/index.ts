@@ -12,7 +12,7 @@ export { chooseIndexKind, createIndex, openIndex, AUTO_THRESHOLD, type IndexChoi
 export { modelTextEmbedder, type ModelEmbedderOptions } from './embedders/model';
 export { endpointEmbedder, probeEndpointEmbedder, DEFAULT_API_KEY_ENV, type EndpointEmbedderOptions } from './embedders/endpoint';
 export { precomputedEmbedder, isPrecomputed, type PrecomputedEmbedder, type PrecomputedOptions } from './embedders/precomputed';
-export { embedderFromSpec, type EmbedderSpecOptions } from './embedders/spec';
+export { embedderFromSpec, queryEmbedderFor, EMBEDDER_SPEC_HELP, type EmbedderSpecOptions } from './embedders/spec';
 export { importEntries, type ImportResult } from './importers';
 export { listTar, readTarMember, writeTar, type TarMember } from './importers/tar';
 export { Bm25, bm25Tokens, type Bm25Options } from './bm25';

@@ -33,8 +33,10 @@ export interface ReferenceContext {
   initialModel: DualEncoderLike;
   /**
    * Embeds the queries; default the initial model's text tower (id `model:<preset>@<weights>`,
-   * which must equal the memory's embedder id). Give the endpoint embedder for a memory embedded
-   * by an embeddings server (e.g. Qwen3-Embedding, as in the paper).
+   * which must equal the memory's embedder id). Give the memory's own embedder for a memory built
+   * with another one: `endpointEmbedder({ url, model, dim })` for a memory embedded by an
+   * embeddings server (e.g. Qwen3-Embedding, as in the paper). Its id and dimension must equal
+   * the memory's (`Memory.checkEmbedder`).
    */
   queryEmbedder?: Embedder;
   /** The base question pool M⁰. */
@@ -91,6 +93,16 @@ export async function prepareReference(ctx: ReferenceContext, earlier: Classific
   const { memory, initialModel, preprocess } = ctx;
   // The queries must be embedded in the memory's space: an id that differs from the memory's is refused.
   const embedder = ctx.queryEmbedder ?? modelTextEmbedder(initialModel, { id: modelEmbedderId(initialModel) });
+  try {
+    memory.checkEmbedder(embedder);
+  } catch (err) {
+    if (ctx.queryEmbedder) throw err;
+    throw new Error(
+      `${(err as Error).message}. The queries were to be embedded by the initial model's text tower (${embedder.id}), ` +
+        `which did not embed this memory: pass the memory's own embedder as the queryEmbedder option ` +
+        `(for a memory built by an embeddings server, endpointEmbedder({ url, model, dim }); CLI: --embedder)`,
+    );
+  }
   const px = preprocess.size * preprocess.size * preprocess.channels;
   const scorer = modelVisualScorer(initialModel, async (rows) => {
     const withImage: number[] = [];

@@ -41,3 +41,19 @@ export async function embedderFromSpec(spec: string, options: EmbedderSpecOption
   }
   throw new Error(`embedder "${spec}": expected model:<checkpoint-dir>, endpoint:<url>#<model> or precomputed:<file.npy>`);
 }
+
+/** One line on the embedder specs, for command-line usage texts. */
+export const EMBEDDER_SPEC_HELP = 'SPEC: model:<checkpoint-dir> | endpoint:<url>#<model> (key from $PRIMED_EMBEDDINGS_API_KEY or --api-key-env) | precomputed:<file.npy>';
+
+/**
+ * The embedder for queries against a memory whose manifest records embedder `memoryEmbedderId`:
+ * the one `spec` names when given; else, for a memory embedded by an endpoint, that endpoint
+ * (an endpoint embedder's id is itself a spec; the API key comes from the environment, never
+ * from the id); else undefined: the memory was embedded by a model or by precomputed vectors,
+ * and the caller decides (a model's text tower, or an error asking for a spec).
+ */
+export async function queryEmbedderFor(memoryEmbedderId: string, spec: string | undefined, options: EmbedderSpecOptions = {}): Promise<Embedder | undefined> {
+  if (spec) return embedderFromSpec(spec, options);
+  if (memoryEmbedderId.startsWith('endpoint:')) return embedderFromSpec(memoryEmbedderId, options);
+  return undefined;
+}
