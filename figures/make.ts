@@ -102,7 +102,7 @@ async function figures(): Promise<void> {
   await lib.initBackend();
   console.log(`figures: mini-MGTIL, ${steps} steps per task, seed ${seed}; runs in runs/notebooks/<method>-<order>-s${steps}`);
   const jobs = runs.protocolJobs({ benchmark: 'mini-mgtil', steps: steps, seed: seed, runsRoot: path.join(ROOT, 'runs', 'notebooks') });
-  const results = await runs.runJobs(jobs, { root: ROOT, progress: lib.terminalProgress(process.stderr, 10000) });
+  const results = await runs.runJobs(jobs, { progress: lib.terminalProgress(process.stderr, 10000) });
   const get = (method: string, order: 'I' | 'II') => {
     const r = results.get(`${method}-${order}`);
     if (!r || !r.metrics) throw new Error(`figures: no complete run for ${method}, Order ${order}`);

@@ -1,6 +1,7 @@
 /**
  * What notebooks import (from the compiled `dist/kernel-lib`, see notebooks/README):
- * one-line set-up, inline figures and tables, live progress and curves.
+ * one-line set-up, inline figures and tables, live progress and curves, and the pool that runs
+ * `evaluateMGTIL` jobs on every core (runs.ts).
  */
 export * from './setup';
 export * from './display';
@@ -9,3 +10,4 @@ export { inKernel, displayMode, sendBundle, setDisplayWriter, type MimeBundle, t
 export * from '../src/report/figures';
 export type { PlotlyFigure, PlotlyTrace } from '../src/report/plotly-types';
 export { writeFigure, writeFigureHtml, writeFigureImage, renderFigure, figureHtml } from '../src/report/export';
+export { runJobs, runJob, isComplete, defaultWorkers, type RunJob, type JobOptions, type JobModel, type PartialRun, type InProcessResources, type RunJobsOptions, type RunJobOptions, type JobOutcome } from './runs';

@@ -5,9 +5,9 @@
 
 The cells are TypeScript for tslab (it compiles them with TypeScript 5.0.4). The notebooks are
 committed without outputs; `bash notebooks/run.sh` executes them. The shared cells (set-up, the
-paper-scale checks, the worker pool that runs `evaluateMGTIL` on every core, the paper-vs-ours
-table helpers) are written once here and copied into each notebook; the pool's worker is
-nb04-06-worker.js beside this script.
+paper-scale checks, the paper-vs-ours table helpers) are written once here and copied into each
+notebook. The runs go through kernel-lib's `runJobs` (kernel-lib/runs.ts, the pool of worker
+processes that notebooks 02/03 use too, one `evaluateMGTIL` run per core).
 """
 import json
 import os
@@ -61,10 +61,8 @@ accepted; relative paths are resolved against the file's folder; every configure
 def setup_cell(notebook_name, needs, extra_imports_kernel="", extra_imports_src=""):
     return code(f"""
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
-import {{ fork }} from 'child_process';
-import {{ setup, showFigure, showTable, showMarkdown, notebookProgress, methodComparisonFigure{extra_imports_kernel} }} from '../dist/kernel-lib';
+import {{ setup, showFigure, showTable, showMarkdown, methodComparisonFigure, runJobs, defaultWorkers, type RunJob, type JobModel{extra_imports_kernel} }} from '../dist/kernel-lib';
 import {{ paperTables, getBenchmark, checkBenchmark, formatProblems, loadMemory, readManifest, type MGTILResult, type Triple{extra_imports_src} }} from '../dist/src';
 import {{ defaultRecipe }} from '../dist/src/recipes'; // not re-exported by the package index
 
@@ -81,8 +79,8 @@ if (PLAN !== 'all' && PLAN !== 'core') throw new Error(`PRIMED_NOTEBOOK_PLAN mus
 // Task orders (the paper's sequences I and II); Order I by default.
 const ORDERS = (process.env.PRIMED_NOTEBOOK_ORDERS ?? 'I').split(',').map((s) => s.trim()).filter((s) => s !== '') as ('I' | 'II')[];
 if (!ORDERS.length || ORDERS.some((o) => o !== 'I' && o !== 'II')) throw new Error(`PRIMED_NOTEBOOK_ORDERS must be I, II or I,II, got ${{process.env.PRIMED_NOTEBOOK_ORDERS}}`);
-// Parallel runs: the wasm backend computes on one thread, so one worker process per core.
-const WORKERS = Math.max(1, Number(process.env.PRIMED_NOTEBOOK_WORKERS ?? os.cpus().length) || 1);
+// Parallel runs: the wasm backend computes on one thread, so one worker process per core (at most 4).
+const WORKERS = defaultWorkers();
 const BENCHMARKS: string[] = SCALE === 'mini' ? ['mini-mgtil'] : ['hieramedtransfer', 'medxtreme'];
 // Where the runs go (PRIMED_NOTEBOOK_RUNS overrides): shared with the other notebooks, one folder per run.
 const RUNS = process.env.PRIMED_NOTEBOOK_RUNS ?? (SCALE === 'mini' ? '../runs/notebooks' : path.join(env.runsDir, 'notebooks'));
@@ -146,29 +144,14 @@ const READY = problems.length === 0;
 if (SCALE === 'mini') console.log('mini scale: bundled data (mini-MGTIL) and the bundled mini model; nothing to check');
 else if (READY) console.log('paper scale: every dataset, checkpoint and the memory are there');
 else console.log(`MISSING for the paper-scale runs of this notebook (${problems.length}):\n${problems.map((p) => '  - ' + p.replace(/\n/g, '\n    ')).join('\n')}\nNothing below runs until these are fixed (see primed.paper.example.json at the repo root).`);
-if (SCALE === 'mini') await loadMemory(); // build the mini memory once here, not in two workers at once
 
-// ---- the worker pool: whole evaluateMGTIL runs, one per core ----
+// ---- the runs: whole evaluateMGTIL runs on kernel-lib's worker pool, one per core ----
 
 /** A model the worker builds: an untrained mini model (bundled tokenizer), or a checkpoint. */
-type ModelSpec = { kind: 'random'; seed: number } | { kind: 'checkpoint'; path: string; preset: string };
-/** One evaluateMGTIL run. `options` must be JSON (it crosses to the worker). */
-interface Job {
-  name: string;
-  options: {
-    benchmark: string;
-    order: 'I' | 'II';
-    method: string;
-    methodOptions?: Record<string, unknown>;
-    recipe: Record<string, unknown>;
-    retrieval?: Record<string, unknown>;
-    seed: number;
-    runDir: string;
-    root?: string;
-  };
-  model?: ModelSpec;
-  memory?: string;
-}
+type ModelSpec = JobModel;
+/** One evaluateMGTIL run (kernel-lib's RunJob). `options` must be JSON (it crosses to a worker). */
+type Job = RunJob;
+/** Every run's result in this kernel, by job name. */
 const results = new Map<string, MGTILResult>();
 
 /** The paper-scale backbone and memory of a job (BiomedCLIP, the configured memory); nothing at mini scale. */
@@ -187,55 +170,14 @@ function runDirOf(stem: string, benchmark: string, order: 'I' | 'II'): string {
   return path.join(RUNS, `${prefix}${stem}-${order}-s${STEPS}`);
 }
 
-/** Runs `jobs` (those not run yet in this kernel) on the worker pool; results land in `results` by job name. */
-async function runJobs(jobs: Job[]): Promise<void> {
-  const seen = new Set<string>();
-  const todo = jobs.filter((j) => !results.has(j.name) && !seen.has(j.name) && seen.add(j.name) !== undefined);
-  if (!todo.length) return;
-  const progress = notebookProgress();
-  const workers = Math.min(WORKERS, todo.length);
-  const script = path.resolve('src/nb04-06-worker.js');
-  const failures: string[] = [];
-  const t0 = Date.now();
-  let next = 0;
-  let finished = 0;
-  progress({ label: `runs (${workers} worker${workers > 1 ? 's' : ''})`, done: 0, total: todo.length });
-  await Promise.all(
-    Array.from({ length: workers }, () => new Promise<void>((resolve) => {
-      const child = fork(script, [], { execArgv: [], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
-      let stderr = '';
-      let current: Job | undefined;
-      child.stderr?.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-3000); });
-      const give = () => {
-        current = todo[next++];
-        if (!current) { child.send({ type: 'exit' }); return; }
-        child.send({ type: 'run', id: current.name, root: env.root, tag: NOTEBOOK, options: current.options, model: current.model, memory: current.memory });
-      };
-      child.on('message', (m: any) => {
-        if (m.type === 'ready') give();
-        else if (m.type === 'progress') {
-          if (m.event.label === 'protocol') progress({ label: `${m.id}: rows`, done: m.event.done, total: m.event.total });
-          else if (String(m.event.label).startsWith('train ')) progress({ label: `${m.id}: ${m.event.label}`, done: m.event.done, total: m.event.total });
-        } else if (m.type === 'done' || m.type === 'error') {
-          finished++;
-          if (m.type === 'done') {
-            results.set(m.id, m.result as MGTILResult);
-            console.log(`${m.id}: ${Number(m.seconds).toFixed(0)} s -> ${path.relative(process.cwd(), m.result.runDir)}${m.note ? `\n  note: ${m.note}` : ''}`);
-          } else failures.push(`${m.id}: ${m.message}`);
-          progress({ label: `runs (${workers} worker${workers > 1 ? 's' : ''})`, done: finished, total: todo.length });
-          give();
-        }
-      });
-      child.on('exit', (code: number | null) => {
-        if (current && !results.has(current.name) && !failures.some((f) => f.startsWith(`${current!.name}:`))) {
-          failures.push(`${current.name}: the worker exited (code ${code}) during the run\n${stderr}`);
-        }
-        resolve();
-      });
-    })),
-  );
-  console.log(`${todo.length} run(s) in ${((Date.now() - t0) / 1000).toFixed(0)} s on ${workers} worker(s)`);
-  if (failures.length) throw new Error(`${failures.length} run(s) failed:\n${failures.join('\n\n')}`);
+/**
+ * Runs `jobs` (those not run yet in this kernel) with kernel-lib's `runJobs`: complete runs are read
+ * back, the others run on a pool of WORKERS worker processes; results land in `results` by job name.
+ * A run directory holding a run of another configuration is left alone: the run goes to
+ * `<runDir>-<notebook>` instead (printed as a note).
+ */
+async function runAll(jobs: Job[]): Promise<void> {
+  await runJobs(jobs, { workers: WORKERS, progress: env.progress, tag: NOTEBOOK, results: results });
 }
 
 // ---- ours beside the paper's ----
@@ -320,9 +262,9 @@ so only the *direction* of an effect can be compared, and at the CI budget (4 st
 ## Shared plumbing
 
 Paper-scale checks (the config's datasets, checkpoint and memory, and `checkBenchmark` on each
-benchmark root: every missing piece is listed and nothing below runs without them), a pool of worker
-processes that runs whole `evaluateMGTIL` protocols, one per core, and the helpers that put our
-numbers beside the paper's.
+benchmark root: every missing piece is listed and nothing below runs without them), the runs
+(kernel-lib's `runJobs`: whole `evaluateMGTIL` protocols on a pool of worker processes, one per
+core), and the helpers that put our numbers beside the paper's.
 """ + CONFIG_DOC),
     code(HELPERS),
     md("""
@@ -429,7 +371,7 @@ showTable(allAblations.map((a) => ({
 })), { caption: `${allAblations.length} distinct configurations; the plan runs ${allAblations.filter(isPlanned).length} of them per order and benchmark` });
 
 if (!READY) console.log('skipped: the paper-scale data is missing (see the list above)');
-else await runJobs(BENCHMARKS.flatMap((b) => ORDERS.flatMap((o) => allAblations.filter(isPlanned).map((a) => ablationJob(a, b, o)))));
+else await runAll(BENCHMARKS.flatMap((b) => ORDERS.flatMap((o) => allAblations.filter(isPlanned).map((a) => ablationJob(a, b, o)))));
 """),
     md("""
 ## Tables 3 / 9: modules on and off
@@ -559,7 +501,7 @@ numbers (BiomedCLIP) are printed beside ours and are not expected to match.
     md("""
 ## Shared plumbing
 
-Paper-scale checks, the worker pool (one `evaluateMGTIL` run per core), and the paper-vs-ours helpers.
+Paper-scale checks, the runs (kernel-lib's `runJobs`: one `evaluateMGTIL` run per core), and the paper-vs-ours helpers.
 """ + CONFIG_DOC),
     code(HELPERS),
     md("""
@@ -643,7 +585,7 @@ showTable([
 ], { caption: `siphon configurations (${new Set(siphonJobs.map((j) => j.name)).size} distinct runs in this plan)` });
 
 if (!READY) console.log('skipped: the paper-scale data is missing (see the list above)');
-else await runJobs(siphonJobs);
+else await runAll(siphonJobs);
 """),
     md("""
 ## Reference-set sizes
@@ -834,7 +776,7 @@ and are not expected to match (different models, data and scale).
     md("""
 ## Shared plumbing
 
-Paper-scale checks, the worker pool (one `evaluateMGTIL` run per core), and the paper-vs-ours helpers.
+Paper-scale checks, the runs (kernel-lib's `runJobs`: one `evaluateMGTIL` run per core), and the paper-vs-ours helpers.
 """ + CONFIG_DOC),
     code(HELPERS),
     md("""
@@ -958,7 +900,7 @@ function paperBackbone(b: Backbone, method: string, kind: Kind, order: 'I' | 'II
 
 if (!READY) console.log('skipped: the paper-scale data is missing (see the list above)');
 else {
-  await runJobs(BENCHMARKS.flatMap((bm) => ORDERS.flatMap((o) => backbones.flatMap((b) => METHODS13.filter((m) => planned13(b, m)).map((m) => backboneJob(b, m, bm, o))))));
+  await runAll(BENCHMARKS.flatMap((bm) => ORDERS.flatMap((o) => backbones.flatMap((b) => METHODS13.filter((m) => planned13(b, m)).map((m) => backboneJob(b, m, bm, o))))));
   for (const benchmark of BENCHMARKS) for (const order of ORDERS) {
     for (const kind of kindsOf(benchmark)) {
       showTable(backbones.flatMap((b) => METHODS13.map((m) => ({
