@@ -22,6 +22,7 @@ import { queryEmbedderFor } from '../src/memory/embedders/spec';
 import type { Memory } from '../src/memory/store';
 import { command } from '../src/cli/evaluate';
 import { UsageError } from '../src/cli/command';
+import { runCaptured } from './helpers/cli';
 import { fakeEmbedder } from './fixtures/memory/fake-embedder';
 import { embedderServer } from './fixtures/memory/embeddings-server';
 
@@ -122,19 +123,7 @@ test('evaluateMGTIL on an endpoint memory with queryEmbedder: reference keys sur
   assert.deepEqual(reopened.matrix, resumed.matrix);
 });
 
-async function capture(argv: string[]): Promise<{ code: number; out: string }> {
-  const chunks: string[] = [];
-  const original = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((s: string | Uint8Array) => {
-    chunks.push(typeof s === 'string' ? s : Buffer.from(s).toString());
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    return { code: await command.run(argv), out: chunks.join('') };
-  } finally {
-    process.stdout.write = original;
-  }
-}
+const capture = (argv: string[]) => runCaptured(command, argv);
 
 test('primed evaluate --memory: queries go to the memory\'s own endpoint (key from the environment, never printed)', async () => {
   await initBackend();

@@ -5,25 +5,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { command } from '../src/cli/metrics';
+import { runCaptured } from './helpers/cli';
 import { writeNpy } from '../src/data/npy';
 
 const ZSCL = path.join(__dirname, 'fixtures', 'zscl');
 const ROOT = path.join(__dirname, '..');
 
-async function capture(argv: string[]): Promise<{ code: number; out: string }> {
-  const chunks: string[] = [];
-  const original = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((s: string | Uint8Array) => {
-    chunks.push(typeof s === 'string' ? s : Buffer.from(s).toString());
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    const code = await command.run(argv);
-    return { code, out: chunks.join('') };
-  } finally {
-    process.stdout.write = original;
-  }
-}
+const capture = (argv: string[]) => runCaptured(command, argv);
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'primed-eval-cli-'));
 // The hand-worked 3×3 of eval-metrics.test.ts: Transfer 26.25, Last 80, BWT −12.5, Forgetting 15, FWT 2.5

@@ -6,21 +6,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { command } from '../src/cli/memory';
+import { runCaptured } from './helpers/cli';
 
-/** Runs the command in-process and returns its exit code and stdout. */
-async function run(args: string[]): Promise<{ code: number; out: string }> {
-  let out = '';
-  const write = process.stdout.write.bind(process.stdout);
-  const errWrite = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
-  process.stderr.write = (() => true) as typeof process.stderr.write;
-  try {
-    return { code: await command.run(args), out };
-  } finally {
-    process.stdout.write = write;
-    process.stderr.write = errWrite;
-  }
-}
+const run = (args: string[]) => runCaptured(command, args, { quiet: true });
 
 test('primed memory build / add / info / query with an endpoint embedder', async () => {
   // Embeddings: a one-hot per first word, so the ranking is known by hand.
