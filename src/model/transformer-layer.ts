@@ -39,6 +39,18 @@ export interface TransformerLayerSpec {
   };
 }
 
+/**
+ * Parameter names of one OpenAI CLIP residual block (`<prefix>.ln_1`, `.attn.in_proj_weight`, ...),
+ * the same in both towers: `transformer.resblocks.<i>` (text), `visual.transformer.resblocks.<i>` (image).
+ */
+export function openaiResblockNames(prefix: string): TransformerLayerSpec['names'] {
+  return {
+    ln1: `${prefix}.ln_1`, ln2: `${prefix}.ln_2`,
+    attention: { kind: 'packed', qkvWeight: `${prefix}.attn.in_proj_weight`, qkvBias: `${prefix}.attn.in_proj_bias`, outWeight: `${prefix}.attn.out_proj.weight`, outBias: `${prefix}.attn.out_proj.bias` },
+    mlp: { fc1: `${prefix}.mlp.c_fc`, fc2: `${prefix}.mlp.c_proj` },
+  };
+}
+
 /** A transformer layer. */
 export class TransformerLayer {
   private readonly ln1: LayerNorm;

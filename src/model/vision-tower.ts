@@ -9,7 +9,7 @@ import type { ModelLayout, VisionConfig } from './config';
 import type { ParamStore } from './params';
 import { LayerNorm } from './layer-norm';
 import { linear, project } from './ops';
-import { TransformerLayer } from './transformer-layer';
+import { TransformerLayer, openaiResblockNames } from './transformer-layer';
 
 /** LayerNorm epsilon of each layout's image tower. */
 export const VISION_LN_EPS: Record<ModelLayout, number> = { openai: 1e-5, biomedclip: 1e-6 };
@@ -41,11 +41,7 @@ export class VisionTower {
         this.layers.push(
           new TransformerLayer(store, {
             norm: 'pre', eps, activation: 'quick_gelu', width, heads: config.heads, mlpDim: config.mlpDim,
-            names: {
-              ln1: `${pre}.ln_1`, ln2: `${pre}.ln_2`,
-              attention: { kind: 'packed', qkvWeight: `${pre}.attn.in_proj_weight`, qkvBias: `${pre}.attn.in_proj_bias`, outWeight: `${pre}.attn.out_proj.weight`, outBias: `${pre}.attn.out_proj.bias` },
-              mlp: { fc1: `${pre}.mlp.c_fc`, fc2: `${pre}.mlp.c_proj` },
-            },
+            names: openaiResblockNames(pre),
           }),
         );
       }
