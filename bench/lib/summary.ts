@@ -15,6 +15,14 @@ function fmt(x: number): string {
   return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toPrecision(3);
 }
 
+/** One line of a skip reason: a stack trace is cut, and the result file named for the rest. */
+function skipReason(reason: string, figure: string): string {
+  let line = reason.split(/\n|\s{2,}at /)[0].trim().replace(/\|/g, '/');
+  if (line.length > 200) line = `${line.slice(0, 200)}…`;
+  if (line !== reason.trim().replace(/\|/g, '/')) line += ` (full message in bench/results/${figure}.json)`;
+  return line;
+}
+
 function throughputRows(r: ThroughputResult, byFigure: Map<string, ThroughputResult>): string[] {
   const rows: string[] = [];
   const peer1 = r.peers.find((p) => p.details.threads === 1);
@@ -39,7 +47,7 @@ function throughputRows(r: ThroughputResult, byFigure: Map<string, ThroughputRes
     const bp = base?.peers.find((x) => x.details.threads === 1);
     if (peer1 && bp) rows.push(`| ${r.figure} vs fine-tuning | ${peer1.label} PRIMED: ${fmt(peer1.imagesPerSec)} img/s | same, fine-tuning: ${fmt(bp.imagesPerSec)} img/s | ${(peer1.imagesPerSec / bp.imagesPerSec).toFixed(2)} |`);
   }
-  for (const s of r.skipped) rows.push(`| ${r.figure} | skipped: ${s.replace(/\|/g, '/').replace(/\n/g, ' ')} | | |`);
+  for (const s of r.skipped) rows.push(`| ${r.figure} | skipped: ${skipReason(s, r.figure)} | | |`);
   return rows;
 }
 
@@ -89,8 +97,15 @@ export function writeSummary(resultsDir: string, readme: string): void {
       : `| e2e \`${run.command}\` | ${run.note} | | |`);
   }
   const machine = sorted[0]?.machine ?? e2e?.machine;
+  const dates = [...sorted.map((r) => r.machine.date), ...(e2e ? [e2e.machine.date] : []), ...memories.map((m: any) => String(m.date ?? ''))]
+    .filter(Boolean)
+    .map((d) => d.slice(0, 16).replace('T', ' '))
+    .sort();
+  const loads = [...sorted.map((r) => r.machine.loadAverage), ...(e2e ? [e2e.machine.loadAverage] : [])];
   const head = machine
-    ? `Last run ${machine.date}: ${machine.cpuModel}, ${machine.cores} cores (load average ${machine.loadAverage.toFixed(1)} at start), Node ${machine.node}, tfjs ${machine.tfjs}, torch ${machine.torch}.`
+    ? `Runs between ${dates[0]} and ${dates[dates.length - 1]} UTC (each result file records its own date and load): ${machine.cpuModel}, ${machine.cores} cores shared with other work ` +
+      `(load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} at the start of the runs), Node ${machine.node}, tfjs ${machine.tfjs}, torch ${machine.torch}. ` +
+      'The two sides of each row ran back to back in the same run.'
     : 'No results yet: run `npm run bench`.';
   const table = [head, '', 'Ratio = ours / peer (above 1: ours is faster).', '', '| figure | ours | peer | ratio |', '|---|---|---|---|', ...rows].join('\n');
   const text = fs.existsSync(readme) ? fs.readFileSync(readme, 'utf8') : `# Benchmarks\n\n${START}\n${END}\n`;
