@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { PNG } from 'pngjs';
 import { checkBenchmark, getBenchmark, listBenchmarks, loadBenchmarkTasks, orderedTasks } from '../src/benchmarks';
 import { command } from '../src/cli/benchmark';
+import { runCaptured } from './helpers/cli';
 
 // Transcribed from the paper (primed-paper.md §5, Tables 5 and 6) and primed-decisions.md §6.
 const PAPER = {
@@ -91,23 +92,9 @@ test('a prepared local dataset passes the check; a malformed one is reported wit
 });
 
 test('primed benchmark info prints tasks in order with split sizes, and what is missing', async () => {
-  let out = '';
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
-  let code: number;
-  let codeMissing: number;
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'primed-cli-'));
-  let missing = '';
-  try {
-    code = await command.run(['info', 'mini-mgtil', '--order', 'II', '--json']);
-    const json = out;
-    out = '';
-    codeMissing = await command.run(['info', 'hieramedtransfer', '--root', root]);
-    missing = out;
-    out = json;
-  } finally {
-    process.stdout.write = write;
-  }
+  const { code, out } = await runCaptured(command, ['info', 'mini-mgtil', '--order', 'II', '--json']);
+  const { code: codeMissing, out: missing } = await runCaptured(command, ['info', 'hieramedtransfer', '--root', root]);
   assert.equal(code, 0);
   const info = JSON.parse(out) as { tasks: { id: string; splits: Record<string, number> }[] };
   assert.equal(info.tasks[0].id, 'bloodmnist');

@@ -45,6 +45,31 @@ export function resultTable(r: MGTILResult): string {
   return lines.join('\n');
 }
 
+/**
+ * Method options from `--set OPTION=VALUE` flags: the value is JSON when it parses (`100`,
+ * `true`, `[1,2]`, `"x"`), else the raw string (`l2`). A flag without `=` or with an empty name
+ * is a usage error; a name given twice too. Which names a method accepts, and their ranges, is
+ * checked by the method itself (its error names the option).
+ */
+export function parseMethodSets(flags: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const flag of flags) {
+    const eq = flag.indexOf('=');
+    const name = eq > 0 ? flag.slice(0, eq).trim() : '';
+    if (!name) throw new UsageError(`option --set: expected OPTION=VALUE (e.g. lambda=100), got "${flag}"`);
+    if (name in out) throw new UsageError(`option --set: ${name} is given twice`);
+    const raw = flag.slice(eq + 1);
+    let value: unknown = raw;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      // not JSON: keep the string (e.g. regularizer=l2)
+    }
+    out[name] = value;
+  }
+  return out;
+}
+
 /** `primed evaluate`: the MGTIL protocol for one method, with a progress bar, a table and a figure. */
 export const command: CliCommand = {
   name: 'evaluate',
@@ -52,8 +77,9 @@ export const command: CliCommand = {
   usage:
     'primed evaluate [--benchmark mini-mgtil|hieramedtransfer|medxtreme] [--method ' +
     METHOD_NAMES.filter((m) => m !== 'primed').join('|') +
-    '] [--order I|II] [--seed N] [--out DIR] [--steps N] [--root DATASETS] [--preset biomedclip|clip-vit-b16 --checkpoint PATH | --model DIR] [--memory DIR [--embedder SPEC] [--embedder-id ID] [--api-key-env VAR]] [--fresh] [--backend NAME] [--json]\n' +
+    '] [--order I|II] [--seed N] [--out DIR] [--steps N] [--set OPTION=VALUE ...] [--root DATASETS] [--preset biomedclip|clip-vit-b16 --checkpoint PATH | --model DIR] [--memory DIR [--embedder SPEC] [--embedder-id ID] [--api-key-env VAR]] [--fresh] [--backend NAME] [--json]\n' +
     `${EMBEDDER_SPEC_HELP}\n` +
+    '--set gives the method an option (repeatable; VALUE is read as JSON when it parses, else as a string), e.g. --method ewc --set lambda=100 --set gamma=0.9, or --method primed-dyn --set regularizer=l2; the options are recorded in result.json.\n' +
     'The queries against --memory are embedded by --embedder; without it, by the memory\'s own endpoint when an endpoint embedded it, else by the initial model\'s text tower.',
   async run(argv) {
     const { values } = parseArgs({
@@ -65,6 +91,7 @@ export const command: CliCommand = {
         seed: { type: 'string', default: '42' },
         out: { type: 'string' },
         steps: { type: 'string' },
+        set: { type: 'string', multiple: true },
         root: { type: 'string' },
         preset: { type: 'string' },
         checkpoint: { type: 'string' },
@@ -85,6 +112,7 @@ export const command: CliCommand = {
     if (values.checkpoint && !values.preset) throw new UsageError('option --checkpoint needs --preset (biomedclip or clip-vit-b16)');
     const seed = int('seed', values.seed)!;
     const steps = int('steps', values.steps);
+    const methodOptions = parseMethodSets(values.set ?? []);
     const backend = await initBackend({ backend: values.backend as BackendName | undefined });
     process.stderr.write(`primed: backend ${describeBackend(backend)}\n`);
 
@@ -109,6 +137,7 @@ export const command: CliCommand = {
       model,
       memory,
       queryEmbedder,
+      methodOptions,
       recipe: steps !== undefined ? { trainer: { steps } } : undefined,
       progress: terminalProgress(),
     });

@@ -6,8 +6,11 @@ export async function runCaptured(command: Pick<CliCommand, 'run'>, argv: string
   const chunks: string[] = [];
   const write = process.stdout.write.bind(process.stdout);
   const errWrite = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string | Uint8Array) => {
-    chunks.push(typeof s === 'string' ? s : Buffer.from(s).toString());
+  // Only strings are captured: under `node --test` the runner sends its reports to the parent as
+  // binary chunks on this same stdout, and swallowing them would make tests vanish from the count.
+  process.stdout.write = ((s: string | Uint8Array, ...rest: unknown[]) => {
+    if (typeof s !== 'string') return (write as (...a: unknown[]) => boolean)(s, ...rest);
+    chunks.push(s);
     return true;
   }) as typeof process.stdout.write;
   if (options.quiet) process.stderr.write = (() => true) as typeof process.stderr.write;
