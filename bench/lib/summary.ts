@@ -67,6 +67,8 @@ function memoryRows(m: Record<string, any>): string[] {
   pair('HNSW recall@10', h.recall_at_10, f.recall_at_10, '', true);
   if (typeof h.peak_rss_mib === 'number') rows.push(`| memory ${size} HNSW peak RSS | hnswlib-node: ${fmt(h.peak_rss_mib)} MiB (process) | ${typeof f.peak_rss_mib === 'number' ? `faiss: ${fmt(f.peak_rss_mib)} MiB (process)` : ''} | |`);
   if (typeof m.exact?.qps === 'number') rows.push(`| memory ${size} exact search | ${fmt(m.exact.qps)} q/s | | |`);
+  const sp = m.reference_set?.siphon;
+  if (sp && typeof sp.seconds === 'number') rows.push(`| memory ${size} Dynamic Siphon reference set (pool ${m.reference_set.pool}: ${sp.queries} retrieval queries, ${sp.items} items) | ${fmt(sp.seconds)} s | | |`);
   const fp = m.reference_set?.full_pool_pipeline;
   if (fp) rows.push(`| memory ${size} retrieval pipeline, ${fp.queries} queries | ${fmt(fp.queries_per_s)} q/s | | |`);
   return rows;
