@@ -31,7 +31,9 @@ async function main(): Promise<void> {
   const file = process.argv[2];
   if (!file) throw new Error('usage: tsx bench/tfjs-worker.ts CASE.json');
   const c = JSON.parse(fs.readFileSync(file, 'utf8')) as WorkerCase;
-  const backend = await initBackend({ backend: c.backend });
+  // native: false: initBackend would otherwise register the native matmul kernels itself (with
+  // every core), and the "off" rows would not measure the backend's own kernels.
+  const backend = await initBackend({ backend: c.backend, native: false });
   const kernels = applyKernelChoice(c.kernels ?? 'off', backend.name);
   const before = tf.memory().numTensors;
   const w = buildWorkload(c.kind, c.spec);

@@ -12,7 +12,10 @@ export function runJsonChild<T>(label: string, cmd: string, args: string[], inpu
   try {
     const r = spawnSync(cmd, [...args, file], { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 64 * 2 ** 20 });
     if (r.status !== 0) {
-      const tail = (r.stderr || String(r.error ?? '')).trim().split('\n').slice(-5).join('\n');
+      const lines = (r.stderr || String(r.error ?? '')).trim().split('\n');
+      // The error's own message first (the stack's last frames alone do not say what failed).
+      const message = lines.find((l) => /error|^tfjs-worker:|Traceback|abort/i.test(l) && !/^\s+at /.test(l));
+      const tail = [...(message ? [message] : []), ...lines.slice(-3)].join('\n');
       throw new Error(`${label}: exited with ${r.status ?? r.signal}: ${tail}`);
     }
     const line = r.stdout.trim().split('\n').pop() ?? '';
