@@ -152,11 +152,10 @@ export interface JobOutcome {
 /** Thrown by {@link runJob} with `readBackOnly` when the run directory it would use holds no complete run. */
 class NotComplete extends Error {}
 
-const DISTILLING = new Set(['zscl', 'primed', 'primed-uni', 'primed-dyn']);
 const memories = new Map<string, Promise<Memory>>();
 
 function distills(job: RunJob): boolean {
-  return DISTILLING.has(job.options.method ?? 'primed-dyn');
+  return lib().REFERENCE_STRATEGY[job.options.method ?? 'primed-dyn'] !== undefined;
 }
 
 /** Builds a job's starting model (undefined: evaluateMGTIL's default, the bundled mini model). */

@@ -17,9 +17,7 @@ import { loadMiniModel, MINI_RECIPE } from './foundation';
 import { createMethod, METHOD_NAMES, type ContinualMethod } from './methods';
 import { drawReferenceBatch } from './methods/reference';
 import type { DualEncoderLike } from './model/types';
-import { modelEmbedderId, modelIdentity } from './model/identity';
-
-export { modelIdentity, modelEmbedderId } from './model/identity';
+import { modelEmbedderId, modelIdentity, modelPresetName } from './model/identity';
 import { buildMiniMemory } from './memory/mini';
 import { readQuestionPool, type Question } from './memory/pool';
 import type { RetrievalOptions } from './memory/retrieval/pipeline';
@@ -33,6 +31,8 @@ import type { TrainerPlugin } from './train/plugin';
 import { modelPreprocess } from './train/preprocess';
 import { silentProgress, type ProgressSink } from './util/progress';
 import { contentHash } from './util/fs';
+
+export { modelIdentity, modelEmbedderId } from './model/identity';
 
 /** Where primed caches built memories and reference sets: `PRIMED_CACHE_DIR`, else `<repo>/.cache`. */
 export function cacheDir(): string {
@@ -221,8 +221,8 @@ function referenceContext(
 // ---------------------------------------------------------------------------------------------
 // evaluateMGTIL
 
-/** Methods that distil on a reference set from the memory, and how it is chosen. */
-const REFERENCE_STRATEGY: Partial<Record<string, ReferenceStrategy>> = {
+/** Methods that distil on a reference set from the memory, and how it is chosen (absent: the method uses none). */
+export const REFERENCE_STRATEGY: Readonly<Partial<Record<string, ReferenceStrategy>>> = {
   zscl: 'uniform',
   'primed-uni': 'uniform',
   'primed-dyn': 'siphon',
@@ -344,11 +344,12 @@ export async function evaluateMGTIL(options: EvaluateMGTILOptions = {}): Promise
   const model = options.model ?? ownedModel!;
   const initial = model.clone();
   const strategy = REFERENCE_STRATEGY[methodName];
+  const preprocess = modelPreprocess(model, undefined, 'evaluateMGTIL');
   try {
     const memory = strategy ? options.memory ?? (await loadMemory(undefined, { model: initial })) : undefined;
     const prepared = new Map<number, PreparedReference>();
     const refCtx = strategy
-      ? referenceContext(memory!, initial, modelPreprocess(model, undefined, 'evaluateMGTIL'), recipe, strategy, seed, { pool: options.pool, retrieval: options.retrieval, queryEmbedder: options.queryEmbedder })
+      ? referenceContext(memory!, initial, preprocess, recipe, strategy, seed, { pool: options.pool, retrieval: options.retrieval, queryEmbedder: options.queryEmbedder })
       : undefined;
     const methodOptions: Record<string, unknown> = { ...(options.methodOptions ?? {}) };
     if (strategy) {
@@ -392,7 +393,7 @@ export async function evaluateMGTIL(options: EvaluateMGTILOptions = {}): Promise
         ? undefined
         : openZeroShotCache(
             path.join(cacheDir(), 'zero-shot'),
-            zeroShotKeyParts(initial, tasks, { batchSize: recipe.evalBatchSize, preprocess: modelPreprocess(model, undefined, 'evaluateMGTIL'), backend: currentBackend(), weights }),
+            zeroShotKeyParts(initial, tasks, { batchSize: recipe.evalBatchSize, preprocess, backend: currentBackend(), weights }),
           );
     const recordedMethodOptions = Object.fromEntries(Object.entries(methodOptions).filter(([k]) => k !== 'referenceSet'));
     const result = await runProtocol({
@@ -407,7 +408,7 @@ export async function evaluateMGTIL(options: EvaluateMGTILOptions = {}): Promise
         method: methodName,
         methodOptions: { ...Object.fromEntries(Object.entries(method.options).filter(([k]) => k !== 'referenceSet')), ...recordedMethodOptions },
         recipe,
-        model: { preset: (model as { preset?: { name?: string } }).preset?.name ?? 'custom', weights },
+        model: { preset: modelPresetName(model), weights },
         earlierTasks: earlierTasksOf(tasks).map((t) => t.name),
         retrieval: options.retrieval ?? null,
         memory: memory ? { embedder: memory.manifest.embedder.id, version: memory.manifest.version, entries: memory.size } : null,

@@ -41,31 +41,15 @@ export const METHOD_LABEL: Record<string, string> = {
   'primed-dyn': 'PRIMED_dyn',
 };
 
-/** The row name of each method in the paper's Tables 1/2 (`paperTables.table1/table2`); null = not in the paper's tables. */
-export const PAPER_ROW: Record<string, string | null> = {
-  finetune: 'Continual FT',
-  l2: 'l2 baseline',
-  ewc: null, // EWC appears only as a regulariser ablation (Table 4e/10), not as a baseline row
-  lwf: 'LwF',
-  icarl: 'iCaRL',
-  'wise-ft': 'WiSE-FT',
-  zscl: 'ZSCL',
-  'primed-uni': 'PRIMED_uni',
-  'primed-dyn': 'PRIMED_dyn',
-};
+/**
+ * The row name of each method in the paper's Tables 1/2 (`paperTables.table1/table2`); null = not
+ * in the paper's tables. Our labels, except EWC, which the paper has only as a regulariser
+ * ablation (Table 4e/10), not as a baseline row.
+ */
+export const PAPER_ROW: Record<string, string | null> = { ...METHOD_LABEL, ewc: null };
 
-/** The row name of each method in the paper's per-dataset Tables 7/8 (`paperTables.table7/table8`). */
-export const PAPER_PER_DATASET_ROW: Record<string, string | null> = {
-  finetune: 'ContFT',
-  l2: 'l2',
-  ewc: null,
-  lwf: 'LwF',
-  icarl: 'iCaRL',
-  'wise-ft': 'WiSE-FT',
-  zscl: 'ZSCL',
-  'primed-uni': 'PRIMED_uni',
-  'primed-dyn': 'PRIMED_dyn',
-};
+/** The row name of each method in the paper's per-dataset Tables 7/8 (`paperTables.table7/table8`): shorter names for two. */
+export const PAPER_PER_DATASET_ROW: Record<string, string | null> = { ...PAPER_ROW, finetune: 'ContFT', l2: 'l2' };
 
 /** Paper baselines this library does not implement (their rows show the paper's numbers only). */
 export const PAPER_ONLY_ROWS = ['MoE-CL', 'SND', 'DIKI', 'GIFT'];

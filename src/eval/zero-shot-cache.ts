@@ -22,7 +22,7 @@ import * as path from 'node:path';
 import type { BackendInfo } from '../backend';
 import type { ClassificationDataset, ImagePreprocess, SplitName } from '../data/types';
 import type { DualEncoderLike } from '../model/types';
-import { modelIdentity } from '../model/identity';
+import { modelIdentity, modelPresetName } from '../model/identity';
 import { contentHash, readJson, writeJsonAtomic } from '../util/fs';
 
 /**
@@ -128,7 +128,7 @@ const METRICS = ['top1-accuracy', 'macro-ovr-auc'];
 /** The key parts of each task's zero-shot evaluation of `model` (cheap: labels and ids, no pixels). */
 export function zeroShotKeyParts(model: DualEncoderLike, tasks: ClassificationDataset[], options: ZeroShotKeyOptions): ZeroShotKeyParts[] {
   const weights = options.weights ?? modelIdentity(model);
-  const preset = (model as { preset?: { name?: string } }).preset?.name ?? 'custom';
+  const preset = modelPresetName(model);
   const { kind, contextLength, vocabSize } = model.tokenizer;
   const b = options.backend;
   const backend = b ? { name: b.name, package: b.package, tfjsVersion: b.tfjsVersion, simd: b.simd ?? false, nativeMatmul: b.native?.active ?? false } : null;

@@ -13,8 +13,12 @@ export function modelIdentity(model: DualEncoderLike): string {
   return h.digest('hex').slice(0, 12);
 }
 
+/** The model's preset name (`mini`, `biomedclip`, ...), or `custom` for a model built without one. */
+export function modelPresetName(model: DualEncoderLike): string {
+  return (model as { preset?: { name?: string } }).preset?.name ?? 'custom';
+}
+
 /** The embedder id a memory records for a model's text tower: `model:<preset>@<identity>`. */
 export function modelEmbedderId(model: DualEncoderLike): string {
-  const preset = (model as { preset?: { name?: string } }).preset?.name ?? 'custom';
-  return `model:${preset}@${modelIdentity(model)}`;
+  return `model:${modelPresetName(model)}@${modelIdentity(model)}`;
 }
