@@ -31,6 +31,7 @@ import type { TrainerPlugin } from './train/plugin';
 import { modelPreprocess } from './train/preprocess';
 import { silentProgress, type ProgressSink } from './util/progress';
 import { contentHash } from './util/fs';
+import { childPath } from './util/safe-name';
 
 export { modelIdentity, modelEmbedderId } from './model/identity';
 
@@ -251,6 +252,19 @@ export interface EvaluateMGTILOptions {
   runDir?: string;
   /** Resume a run found in `runDir`. Default true. */
   resume?: boolean;
+  /**
+   * Discard a run found in `runDir` and start over (`primed evaluate --fresh`). Default false.
+   * Happens only after every option was validated, under the folder's lock, and only to a
+   * folder holding a primed run (or an empty one); any other folder is refused, untouched.
+   */
+  fresh?: boolean;
+  /**
+   * Learner states kept in `runDir/state/` (see `ProtocolOptions.keepStates`): `last` (default)
+   * keeps the last row's while the run is going and none once it is complete; `final` keeps the
+   * last row's after completion too; `all` keeps every row's. Mid-task checkpoints
+   * (`checkpoints/`) are removed once the run is complete.
+   */
+  keepStates?: 'last' | 'final' | 'all';
   /** Dataset root for the paper benchmarks. */
   root?: string;
   /** Memory for the distillation methods; default the mini memory. */
@@ -337,7 +351,7 @@ export async function evaluateMGTIL(options: EvaluateMGTILOptions = {}): Promise
   const scale = options.scale ?? (spec.name === 'mini-mgtil' ? 'mini' : 'paper');
   const recipe = resolveRecipe(defaultRecipe(spec.name, scale), options.recipe);
   const seed = options.seed ?? 42;
-  const runDir = path.resolve(options.runDir ?? path.join('runs', `${spec.name}-${order}-${methodName}-s${seed}`));
+  const runDir = path.resolve(options.runDir ?? childPath('runs', [`${spec.name}-${order}-${methodName}-s${seed}`], 'default run folder (benchmark, order, method, seed)'));
   const tasks = loadBenchmarkTasks(spec.name, { order, root: options.root });
 
   const ownedModel = options.model ? undefined : await loadMiniModel();
@@ -402,6 +416,8 @@ export async function evaluateMGTIL(options: EvaluateMGTILOptions = {}): Promise
       runDir,
       seed,
       resume: options.resume,
+      fresh: options.fresh,
+      keepStates: options.keepStates,
       config: {
         benchmark: spec.name,
         order,
@@ -420,6 +436,8 @@ export async function evaluateMGTIL(options: EvaluateMGTILOptions = {}): Promise
       signal: options.signal,
     });
     method.dispose?.();
+    // A finished run needs no mid-task checkpoint: only what a reader (or keepStates) needs stays.
+    if (result.complete) fs.rmSync(path.join(runDir, 'checkpoints'), { recursive: true, force: true });
     const references = tasks.map((_, t) => (result.trainInfo[t] as MGTILTrainInfo | null | undefined)?.reference ?? null);
     return {
       ...result,

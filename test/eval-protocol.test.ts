@@ -104,8 +104,51 @@ test('uninterrupted run: fills the matrix, zero-shot row, metrics, timings, back
   assert.deepEqual(csv.rows, r.matrix);
   assert.deepEqual(csv.columns, TASKS);
   assert.deepEqual(readRowFile(path.join(runDir, 'zero-shot.csv')), r.zeroShot);
-  // keepStates 'last' (default): only the final row's state remains
+  // keepStates 'last' (default): a finished run keeps no learner state (only what a reader needs)
+  assert.equal(fs.existsSync(path.join(runDir, 'state')), false);
+  assert.deepEqual(fs.readdirSync(runDir).sort(), ['matrix.csv', 'result.json', 'zero-shot.csv']);
+  // read back: the complete run is returned without training or loading a state
+  const again = new ToyLearner();
+  const back = await runProtocol(base(runDir, again));
+  assert.deepEqual(back.matrix, r.matrix);
+  assert.deepEqual(again.trained, []);
+  assert.deepEqual(again.loads, []);
+});
+
+test('keepStates "final" keeps the last row\'s state once the run is complete', async () => {
+  const runDir = path.join(tmpRoot, 'final');
+  await runProtocol({ ...base(runDir, new ToyLearner()), keepStates: 'final' });
   assert.deepEqual(fs.readdirSync(path.join(runDir, 'state')), ['row-4']);
+});
+
+test('fresh: a finished run is discarded and run again; a folder of other files is refused and left intact', async () => {
+  const runDir = path.join(tmpRoot, 'fresh');
+  await runProtocol(base(runDir, new ToyLearner()));
+  const again = new ToyLearner();
+  const r = await runProtocol({ ...base(runDir, again), seed: 7, fresh: true });
+  assert.equal(r.seed, 7);
+  assert.deepEqual(again.trained, [0, 1, 2, 3, 4]);
+
+  const notes = path.join(tmpRoot, 'notes');
+  fs.mkdirSync(notes);
+  fs.writeFileSync(path.join(notes, 'thesis.md'), 'my notes');
+  await assert.rejects(runProtocol({ ...base(notes, new ToyLearner()), fresh: true }), /does not hold a primed run .*thesis\.md.*refusing to delete it/);
+  assert.equal(fs.readFileSync(path.join(notes, 'thesis.md'), 'utf8'), 'my notes');
+  // an invalid option is refused before anything is removed
+  await assert.rejects(runProtocol({ ...base(runDir, new ToyLearner()), fresh: true, keepStates: 'some' as 'all' }), /keepStates/);
+  assert.ok(fs.existsSync(path.join(runDir, 'result.json')));
+});
+
+test('one writer per run folder: a second run into a folder being written is refused, naming the pid', async () => {
+  const runDir = path.join(tmpRoot, 'locked');
+  // a lock held by another live process (pid 1 exists on every Unix) refuses the writer
+  fs.writeFileSync(path.join(tmpRoot, '.locked.lock'), JSON.stringify({ pid: 1, host: os.hostname(), since: 'now', command: 'primed evaluate' }));
+  await assert.rejects(runProtocol(base(runDir, new ToyLearner())), /being written by process 1 .*primed evaluate/);
+  // a lock whose process is gone is stale: cleared, and the run proceeds
+  fs.writeFileSync(path.join(tmpRoot, '.locked.lock'), JSON.stringify({ pid: 2 ** 22 + 12345, host: os.hostname(), since: 'then', command: 'killed' }));
+  const r = await runProtocol(base(runDir, new ToyLearner()));
+  assert.equal(r.complete, true);
+  assert.equal(fs.existsSync(path.join(tmpRoot, '.locked.lock')), false);
 });
 
 test('resume: a run killed while training task 2 continues from row 1 and equals the uninterrupted run', async () => {

@@ -70,7 +70,7 @@ test('auto switches the index to HNSW when an add crosses the threshold', async 
 
 test('precomputed .npy embeddings (float32 and float16) build a memory', async () => {
   const d = tmp();
-  const f32 = Float32Array.from([3, 4, 0, 0, 0, 2]);
+  const f32 = Float32Array.from([3, 4, 0, 5, 0, 2]);
   fs.writeFileSync(path.join(d, 'e.npy'), writeNpy({ dtype: 'f4', shape: [3, 2], data: f32 }));
   const pre = precomputedEmbedder(path.join(d, 'e.npy'), { id: 'precomputed:test', texts: ['a', 'b', 'c'] });
   const m = await buildMemory(path.join(d, 'mem'), [{ id: '1', caption: 'a' }, { id: '2', caption: 'b' }, { id: '3', caption: 'c' }], { embedder: pre });

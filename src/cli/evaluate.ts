@@ -13,6 +13,11 @@ import { EMBEDDER_SPEC_HELP, queryEmbedderFor } from '../memory/embedders/spec';
 import { hasChromium } from '../report/chromium';
 import { terminalProgress } from '../util/progress';
 import { writeJsonAtomic } from '../util/fs';
+import { acquireFolderLock } from '../util/lock';
+import { childPath } from '../util/safe-name';
+import { redactSecrets } from '../util/safe-url';
+import { getBenchmark } from '../benchmarks';
+import { checkFreshAllowed, checkWritableFolder } from './run-folder';
 import { UsageError, type CliCommand } from './command';
 
 function int(name: string, v: string | undefined): number | undefined {
@@ -77,9 +82,10 @@ export const command: CliCommand = {
   usage:
     'primed evaluate [--benchmark mini-mgtil|hieramedtransfer|medxtreme] [--method ' +
     METHOD_NAMES.filter((m) => m !== 'primed').join('|') +
-    '] [--order I|II] [--seed N] [--out DIR] [--steps N] [--set OPTION=VALUE ...] [--root DATASETS] [--preset biomedclip|clip-vit-b16 --checkpoint PATH | --model DIR] [--memory DIR [--embedder SPEC] [--embedder-id ID] [--api-key-env VAR]] [--fresh] [--backend NAME] [--json]\n' +
+    '] [--order I|II] [--seed N] [--out DIR] [--steps N] [--set OPTION=VALUE ...] [--root DATASETS] [--preset biomedclip|clip-vit-b16 --checkpoint PATH | --model DIR] [--memory DIR [--embedder SPEC] [--embedder-id ID] [--api-key-env VAR] [--embedder-timeout SECONDS]] [--fresh] [--keep-state] [--backend NAME] [--json]\n' +
     `${EMBEDDER_SPEC_HELP}\n` +
     '--set gives the method an option (repeatable; VALUE is read as JSON when it parses, else as a string), e.g. --method ewc --set lambda=100 --set gamma=0.9, or --method primed-dyn --set regularizer=l2; the options are recorded in result.json.\n' +
+    '--fresh discards the run in --out and starts over, only once every option is valid and only if --out holds a primed run (or is empty); --keep-state keeps the final learner state of a finished run (by default a finished run keeps only its results). One process writes a run folder at a time; a second is refused, naming the first one\'s pid.\n' +
     'The queries against --memory are embedded by --embedder; without it, by the memory\'s own endpoint when an endpoint embedded it, else by the initial model\'s text tower.',
   async run(argv) {
     const { values } = parseArgs({
@@ -101,6 +107,8 @@ export const command: CliCommand = {
         'embedder-id': { type: 'string' },
         'api-key-env': { type: 'string' },
         fresh: { type: 'boolean' },
+        'keep-state': { type: 'boolean' },
+        'embedder-timeout': { type: 'string' },
         backend: { type: 'string' },
         json: { type: 'boolean' },
       },
@@ -113,6 +121,19 @@ export const command: CliCommand = {
     const seed = int('seed', values.seed)!;
     const steps = int('steps', values.steps);
     const methodOptions = parseMethodSets(values.set ?? []);
+    const embedderTimeout = int('embedder-timeout', values['embedder-timeout']);
+    if (embedderTimeout !== undefined && embedderTimeout <= 0) throw new UsageError(`option --embedder-timeout must be a positive number of seconds, got "${values['embedder-timeout']}"`);
+    // The run folder: its default is built from names, so validate them before using them as a path.
+    const spec = (() => {
+      try {
+        return getBenchmark(values.benchmark!);
+      } catch (err) {
+        throw new UsageError(`option --benchmark: ${(err as Error).message}`);
+      }
+    })();
+    const out = path.resolve(values.out ?? childPath('runs', [`${spec.name}-${values.order}-${values.method}-s${seed}`], 'option --benchmark'));
+    checkWritableFolder(out, 'out');
+    if (values.fresh) checkFreshAllowed(out);
     const backend = await initBackend({ backend: values.backend as BackendName | undefined });
     process.stderr.write(`primed: backend ${describeBackend(backend)}\n`);
 
@@ -122,10 +143,15 @@ export const command: CliCommand = {
     if ((values.embedder || values['embedder-id'] || values['api-key-env']) && !values.memory) throw new UsageError('options --embedder, --embedder-id and --api-key-env need --memory DIR');
     const memory = values.memory ? openMemory(values.memory) : undefined;
     const queryEmbedder = memory
-      ? await queryEmbedderFor(memory.manifest.embedder.id, values.embedder, { id: values['embedder-id'], apiKeyEnv: values['api-key-env'] })
+      ? await queryEmbedderFor(memory.manifest.embedder.id, values.embedder, {
+          id: values['embedder-id'],
+          apiKeyEnv: values['api-key-env'],
+          timeoutMs: embedderTimeout !== undefined ? embedderTimeout * 1000 : undefined,
+        })
       : undefined;
-    const out = path.resolve(values.out ?? path.join('runs', `${values.benchmark}-${values.order}-${values.method}-s${seed}`));
-    if (values.fresh) fs.rmSync(out, { recursive: true, force: true });
+    // One writer per run folder (a second `primed evaluate --out` here is refused, naming this pid).
+    const lock = acquireFolderLock(out, 'run folder');
+    try {
 
     const result = await evaluateMGTIL({
       benchmark: values.benchmark,
@@ -133,6 +159,8 @@ export const command: CliCommand = {
       method: values.method,
       seed,
       runDir: out,
+      fresh: values.fresh,
+      keepStates: values['keep-state'] ? 'final' : 'last',
       root: values.root,
       model,
       memory,
@@ -144,7 +172,7 @@ export const command: CliCommand = {
     model?.dispose();
 
     // result.json is the protocol's; add what this command ran.
-    writeJsonAtomic(path.join(out, 'run.json'), { method: result.method, benchmark: result.benchmark, referenceKeys: result.referenceKeys, command: ['primed', 'evaluate', ...argv].join(' ') });
+    writeJsonAtomic(path.join(out, 'run.json'), { method: result.method, benchmark: result.benchmark, referenceKeys: result.referenceKeys, command: redactSecrets(['primed', 'evaluate', ...argv].join(' ')) });
     const figure = forgettingCurvesFigure({
       dataset: 'each task',
       title: `${result.method}: accuracy on each task as tasks are learned (${result.benchmark.name}, order ${result.benchmark.order})`,
@@ -170,5 +198,8 @@ export const command: CliCommand = {
       process.stdout.write(`wrote ${written.map((f) => path.join(out, f)).join(', ')}\n`);
     }
     return 0;
+    } finally {
+      lock.release();
+    }
   },
 };

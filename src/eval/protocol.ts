@@ -15,6 +15,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { currentBackend, type BackendInfo } from '../backend';
+import { acquireFolderLock } from '../util/lock';
 import { readJson, replaceDirAtomic, stableStringify, writeFileAtomic, writeJsonAtomic } from '../util/fs';
 import { silentProgress, type ProgressSink } from '../util/progress';
 import { macroOvrAuc } from './auc';
@@ -135,10 +136,18 @@ export interface ProtocolOptions {
    */
   resume?: boolean;
   /**
-   * Which learner states to keep: `last` (default) deletes `state/row-<t−1>/` once row t is
-   * recorded, since model checkpoints are large; `all` keeps every row's.
+   * Discard a run found in `runDir` and start over (default false). Done here, after every
+   * option was validated and while holding the folder's lock; only a folder that holds a primed
+   * run (a `result.json` of this format) or is empty is removed, anything else is refused.
    */
-  keepStates?: 'last' | 'all';
+  fresh?: boolean;
+  /**
+   * Which learner states to keep: `last` (default) deletes `state/row-<t−1>/` once row t is
+   * recorded, since model checkpoints are large, and deletes `state/` once the run is complete
+   * (a finished run needs no state to be read back); `final` is the same but keeps the last
+   * row's state after completion (to continue from the final model); `all` keeps every row's.
+   */
+  keepStates?: 'last' | 'final' | 'all';
   /** Progress events: one per finished evaluation/training step; also given to `learner.train`. */
   progress?: ProgressSink;
   /**
@@ -229,10 +238,41 @@ export async function runProtocol(options: ProtocolOptions): Promise<ProtocolRes
     throw new Error('runProtocol: option tasks must be a non-empty array of task names');
   }
   if (new Set(tasks).size !== tasks.length) throw new Error('runProtocol: option tasks has a repeated name');
-  if (keep !== 'last' && keep !== 'all') throw new Error(`runProtocol: option keepStates must be "last" or "all", got ${describe(keep)}`);
+  if (keep !== 'last' && keep !== 'final' && keep !== 'all') throw new Error(`runProtocol: option keepStates must be "last", "final" or "all", got ${describe(keep)}`);
   if (!Number.isFinite(options.seed)) throw new Error(`runProtocol: option seed must be a number, got ${describe(options.seed)}`);
   const T = tasks.length;
   const resultFile = path.join(runDir, 'result.json');
+  // One writer per run folder: a second process gets an error naming this one's pid.
+  const lock = acquireFolderLock(runDir, 'run folder');
+  try {
+    return await runLocked(options, resultFile, T, keep, progress);
+  } finally {
+    lock.release();
+  }
+}
+
+/** Removes `runDir` for option `fresh`: only a primed run or an empty folder. */
+function discardRun(runDir: string, resultFile: string): void {
+  if (!fs.existsSync(runDir)) return;
+  if (!fs.statSync(runDir).isDirectory()) throw new Error(`${runDir}: is a file, not a run folder; nothing was removed`);
+  const names = fs.readdirSync(runDir);
+  if (names.length === 0) return;
+  let primed = false;
+  try {
+    const r = readJson<Partial<ProtocolResult>>(resultFile);
+    primed = r.version === 1 && Array.isArray(r.tasks) && Array.isArray(r.matrix);
+  } catch {
+    primed = false;
+  }
+  if (!primed) {
+    throw new Error(`${runDir}: option fresh: this folder does not hold a primed run (no valid result.json) but is not empty (${names.slice(0, 5).join(', ')}${names.length > 5 ? ', ...' : ''}); refusing to delete it`);
+  }
+  fs.rmSync(runDir, { recursive: true, force: true });
+}
+
+async function runLocked(options: ProtocolOptions, resultFile: string, T: number, keep: 'last' | 'final' | 'all', progress: ProgressSink): Promise<ProtocolResult> {
+  const { tasks, learner, runDir } = options;
+  if (options.fresh) discardRun(runDir, resultFile);
 
   let result: ProtocolResult;
   if (fs.existsSync(resultFile)) {
@@ -243,7 +283,9 @@ export async function runProtocol(options: ProtocolOptions): Promise<ProtocolRes
     // Fields added after version 1 was fixed: absent from older files.
     result.trainInfo ??= Array.from({ length: result.rowsDone }, () => null);
     result.zeroShotCache ??= null;
-    if (result.rowsDone > 0) await learner.loadState(rowStateDir(runDir, result.rowsDone - 1));
+    // A complete run whose states were cleaned up needs none: nothing is trained any more.
+    const stateDir = rowStateDir(runDir, result.rowsDone - 1);
+    if (result.rowsDone > 0 && (!result.complete || fs.existsSync(stateDir))) await learner.loadState(stateDir);
     if (!result.complete) result.resumedAtRow.push(result.rowsDone);
   } else {
     result = {
@@ -334,7 +376,8 @@ export async function runProtocol(options: ProtocolOptions): Promise<ProtocolRes
       result.perDataset = perDataset(result.matrix);
     }
     save();
-    if (keep === 'last' && t > 0) fs.rmSync(rowStateDir(runDir, t - 1), { recursive: true, force: true });
+    if (keep !== 'all' && t > 0) fs.rmSync(rowStateDir(runDir, t - 1), { recursive: true, force: true });
+    if (keep === 'last' && result.complete) fs.rmSync(path.join(runDir, 'state'), { recursive: true, force: true });
     progress({ label: 'protocol', done: result.rowsDone, total: T });
     if (options.onRow) await options.onRow(t, structuredClone(result));
   }

@@ -14,7 +14,7 @@ import { isPrecomputed } from './embedders/precomputed';
 import { MEMORY_FILES, readManifest, type MemoryManifest } from './manifest';
 import { Memory, openMemory } from './store';
 import type { Embedder, MemoryEntry, VectorIndex } from './types';
-import { l2NormalizeInPlace, stackRows } from './vectors';
+import { checkVector, l2NormalizeInPlace, stackRows } from './vectors';
 import { chooseIndexKind, createIndex, openIndex, type IndexOptions } from './vector/open';
 
 /** An entry to add; `imageData` (encoded PNG/JPEG) is stored inside the memory under `images/`. */
@@ -73,6 +73,7 @@ async function embedCaptions(entries: MemoryEntry[], o: WriteMemoryOptions): Pro
     if (vecs.length !== chunk.length) throw new Error(`embedder ${e.id} returned ${vecs.length} vectors for ${chunk.length} texts`);
     vecs.forEach((v, i) => {
       if (v.length !== e.dim) throw new Error(`embedder ${e.id} returned a vector of dimension ${v.length}, it declares ${e.dim}`);
+      checkVector(v, e.dim, `embedder ${e.id}, entry ${s + i} (id ${JSON.stringify(chunk[i].id)})`);
       out.set(l2NormalizeInPlace(Float32Array.from(v)), (s + i) * e.dim);
     });
     progress({ label: 'embed captions', done: Math.min(s + batch, entries.length), total: entries.length });
@@ -131,18 +132,32 @@ function imageMatrix(o: WriteMemoryOptions, n: number): { id: string; dim: numbe
   return { id, dim, data: stackRows(vectors, dim, 'option "imageEmbeddings"') };
 }
 
-function writeFolder(tmp: string, manifest: Omit<MemoryManifest, 'entriesSha256' | 'updatedAt'>, stored: StoredEntry[], text: Float32Array, index: VectorIndex, image?: Float32Array): void {
+function writeFolder(
+  tmp: string,
+  manifest: Omit<MemoryManifest, 'entriesSha256' | 'textEmbeddingsSha256' | 'imageEmbeddingsSha256' | 'updatedAt'>,
+  stored: StoredEntry[],
+  text: Float32Array,
+  index: VectorIndex,
+  image?: Float32Array,
+): void {
+  const sha = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
   const jsonl = stored.map((s) => JSON.stringify(s)).join('\n') + (stored.length ? '\n' : '');
   writeFileAtomic(path.join(tmp, MEMORY_FILES.entries), jsonl);
-  writeFileAtomic(path.join(tmp, MEMORY_FILES.textEmbeddings), writeNpy({ dtype: 'f4', shape: [stored.length, manifest.embedder.dim], data: text }));
+  const textNpy = writeNpy({ dtype: 'f4', shape: [stored.length, manifest.embedder.dim], data: text });
+  writeFileAtomic(path.join(tmp, MEMORY_FILES.textEmbeddings), textNpy);
+  let imageSha: string | undefined;
   if (image && manifest.imageEmbedder) {
-    writeFileAtomic(path.join(tmp, MEMORY_FILES.imageEmbeddings), writeNpy({ dtype: 'f4', shape: [stored.length, manifest.imageEmbedder.dim], data: image }));
+    const imageNpy = writeNpy({ dtype: 'f4', shape: [stored.length, manifest.imageEmbedder.dim], data: image });
+    writeFileAtomic(path.join(tmp, MEMORY_FILES.imageEmbeddings), imageNpy);
+    imageSha = sha(imageNpy);
   }
   index.save(tmp);
   // The manifest goes last: a folder without it is never mistaken for a memory.
   writeJsonAtomic(path.join(tmp, MEMORY_FILES.manifest), {
     ...manifest,
-    entriesSha256: createHash('sha256').update(jsonl).digest('hex'),
+    entriesSha256: sha(jsonl),
+    textEmbeddingsSha256: sha(textNpy),
+    ...(imageSha ? { imageEmbeddingsSha256: imageSha } : {}),
     updatedAt: new Date().toISOString(),
   } satisfies MemoryManifest);
 }
@@ -248,7 +263,7 @@ export async function addEntries(memory: Memory, entries: MemoryInput[], options
       allImage.set(memory.imageEmbeddings);
       allImage.set(img.data, memory.imageEmbeddings.length);
     }
-    const { entriesSha256: _h, updatedAt: _u, ...base } = m;
+    const { entriesSha256: _h, textEmbeddingsSha256: _t, imageEmbeddingsSha256: _i, updatedAt: _u, ...base } = m;
     writeFolder(tmp, { ...base, version: m.version + 1, count: total, index: { ...m.index, kind }, imageRoots }, [...memory.stored, ...added], allText, index, allImage);
   });
   return openMemory(memory.dir, { verifyChecksum: false });

@@ -58,8 +58,12 @@ export interface MemoryManifest {
    * the memory folder itself). Each stored entry names its root by position.
    */
   imageRoots: string[];
-  /** SHA-256 of `entries.jsonl` (ties cache keys to the content, not only the version). */
+  /** SHA-256 of `entries.jsonl` (ties cache keys to the content, not only the version); verified on open. */
   entriesSha256: string;
+  /** SHA-256 of `text-embeddings.npy`, verified on open (absent in memories written before it was recorded). */
+  textEmbeddingsSha256?: string;
+  /** SHA-256 of `image-embeddings.npy`, when stored; verified on open. */
+  imageEmbeddingsSha256?: string;
   /** When this version was written (ISO 8601). */
   updatedAt: string;
 }
@@ -75,6 +79,7 @@ export function readManifest(dir: string): MemoryManifest {
     throw new Error(`${file}: field "embedder" must be { id: string, dim: positive integer }`);
   }
   if (!m.index || (m.index.kind !== 'exact' && m.index.kind !== 'hnsw')) throw new Error(`${file}: field "index.kind" must be exact or hnsw`);
-  if (!Array.isArray(m.imageRoots)) throw new Error(`${file}: field "imageRoots" must be an array`);
+  if (!Array.isArray(m.imageRoots) || m.imageRoots.some((r) => typeof r !== 'string' || r === '')) throw new Error(`${file}: field "imageRoots" must be an array of folder paths`);
+  if (typeof m.entriesSha256 !== 'string') throw new Error(`${file}: field "entriesSha256" must be a string`);
   return m;
 }

@@ -7,7 +7,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { createHash } from 'node:crypto';
 import { readNpy } from '../data/npy';
+import { recoverDirSwap } from '../util/fs';
 import { MEMORY_FILES, readManifest, type MemoryManifest } from './manifest';
 import { parseEntriesJsonl, publicEntry, type StoredEntry } from './entries';
 import { readTarMember, type TarMember } from './importers/tar';
@@ -16,7 +18,7 @@ import { openIndex } from './vector/open';
 
 /** Options of {@link openMemory}. */
 export interface OpenMemoryOptions {
-  /** Verify the index file's checksum (reads it once). Default true. */
+  /** Verify the checksums the manifest and `index.json` record (entries, embeddings, index file). Default true. */
   verifyChecksum?: boolean;
   /** HNSW search breadth override. */
   ef?: number;
@@ -110,23 +112,54 @@ export class Memory {
   }
 }
 
-/** If a swap was cut between its two renames, the folder is missing and `<dir>.old-*` holds the old memory: put it back. */
+/** Recovers a swap a killed writer left half done, and removes its temp and old folders. */
 function recoverInterruptedSwap(dir: string): void {
-  if (fs.existsSync(dir)) return;
-  const parent = path.dirname(path.resolve(dir));
-  const base = path.basename(dir);
-  if (!fs.existsSync(parent)) return;
-  const olds = fs.readdirSync(parent).filter((f) => f.startsWith(`${base}.old-`)).sort();
-  const last = olds.at(-1);
-  if (last && fs.existsSync(path.join(parent, last, MEMORY_FILES.manifest))) fs.renameSync(path.join(parent, last), dir);
+  recoverDirSwap(dir, (candidate) => fs.existsSync(path.join(candidate, MEMORY_FILES.manifest)));
 }
 
-function readMatrix(file: string, rows: number, dim: number): Float32Array {
-  const arr = readNpy(fs.readFileSync(file), file);
+function sha256(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+function readMatrix(file: string, rows: number, dim: number, sha: string | undefined, verify: boolean): Float32Array {
+  const bytes = fs.readFileSync(file);
+  if (verify && sha !== undefined && sha256(bytes) !== sha) {
+    throw new Error(`${file}: checksum mismatch (the file changed after the memory was written, or is corrupt); rebuild the memory`);
+  }
+  const arr = readNpy(bytes, file);
   if (arr.dtype !== 'f4' || arr.shape.length !== 2 || arr.shape[0] !== rows || arr.shape[1] !== dim) {
     throw new Error(`${file}: expected float32 [${rows}, ${dim}], found ${arr.dtype} [${arr.shape.join(', ')}]`);
   }
-  return arr.data as Float32Array;
+  const data = arr.data as Float32Array;
+  // Memories written since checksums are recorded were checked when built; older ones are checked here.
+  if (sha === undefined) for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i])) throw new Error(`${file}: row ${Math.floor(i / dim)}, column ${i % dim} is ${data[i]}, not a finite number`);
+  }
+  return data;
+}
+
+/** Whether a stored relative path stays inside the folder it is relative to (no absolute path, no `..`). */
+function confined(rel: string): boolean {
+  if (path.isAbsolute(rel) || rel.includes('\\') || /^[a-zA-Z]:/.test(rel)) return false;
+  return !path.posix.normalize(rel).split('/').includes('..');
+}
+
+/** Refuses image roots and entry image paths that leave the memory folder (or, for an absolute import root, that root). */
+function checkStoredPaths(dir: string, manifest: MemoryManifest, stored: StoredEntry[], entriesFile: string): void {
+  const manifestFile = path.join(dir, MEMORY_FILES.manifest);
+  manifest.imageRoots.forEach((r, i) => {
+    if (!path.isAbsolute(r) && !confined(r)) throw new Error(`${manifestFile}: field "imageRoots[${i}]" (${JSON.stringify(r)}) leaves the memory folder`);
+  });
+  stored.forEach((s, i) => {
+    if (s.image === undefined) return;
+    const where = `${entriesFile}:${i + 1} (id ${JSON.stringify(s.id)})`;
+    if (s.root !== undefined && (!Number.isInteger(s.root) || s.root < 0 || s.root >= manifest.imageRoots.length)) {
+      throw new Error(`${where}: field "root" (${JSON.stringify(s.root)}) names no image root of the manifest`);
+    }
+    const tar = /^tar:\/\/(.+)#(.+)$/.exec(s.image);
+    const rel = tar ? tar[1] : s.image;
+    if (!confined(rel)) throw new Error(`${where}: field "image" (${JSON.stringify(s.image)}) leaves its image root; stored paths must stay inside it`);
+  });
 }
 
 /** Opens the memory in folder `dir` (no index rebuild); every inconsistency is an error naming the file. */
@@ -134,15 +167,21 @@ export function openMemory(dir: string, options: OpenMemoryOptions = {}): Memory
   recoverInterruptedSwap(dir);
   if (!fs.existsSync(path.join(dir, MEMORY_FILES.manifest))) throw new Error(`${dir}: not a memory folder (no ${MEMORY_FILES.manifest})`);
   const manifest = readManifest(dir);
+  const verify = options.verifyChecksum !== false;
   const entriesFile = path.join(dir, MEMORY_FILES.entries);
-  const stored = parseEntriesJsonl(fs.readFileSync(entriesFile, 'utf8'), entriesFile);
+  const entriesText = fs.readFileSync(entriesFile, 'utf8');
+  if (verify && sha256(entriesText) !== manifest.entriesSha256) {
+    throw new Error(`${entriesFile}: checksum mismatch with ${MEMORY_FILES.manifest} "entriesSha256" (the file changed after the memory was written, or is corrupt); rebuild the memory`);
+  }
+  const stored = parseEntriesJsonl(entriesText, entriesFile);
   if (stored.length !== manifest.count) throw new Error(`${entriesFile}: holds ${stored.length} entries, the manifest says ${manifest.count}`);
+  checkStoredPaths(dir, manifest, stored, entriesFile);
   const dim = manifest.embedder.dim;
-  const text = readMatrix(path.join(dir, MEMORY_FILES.textEmbeddings), manifest.count, dim);
+  const text = readMatrix(path.join(dir, MEMORY_FILES.textEmbeddings), manifest.count, dim, manifest.textEmbeddingsSha256, verify);
   const index = openIndex(dir, { expectDim: dim, verifyChecksum: options.verifyChecksum, ef: options.ef });
   if (index.size() !== manifest.count) throw new Error(`${dir}: index holds ${index.size()} vectors, the manifest says ${manifest.count}`);
   const img = manifest.imageEmbedder
-    ? readMatrix(path.join(dir, MEMORY_FILES.imageEmbeddings), manifest.count, manifest.imageEmbedder.dim)
+    ? readMatrix(path.join(dir, MEMORY_FILES.imageEmbeddings), manifest.count, manifest.imageEmbedder.dim, manifest.imageEmbeddingsSha256, verify)
     : undefined;
   return new Memory(dir, manifest, stored, text, index, img);
 }

@@ -16,11 +16,27 @@ export function dotAt(a: Float32Array, m: Float32Array, offset: number): number 
   return s;
 }
 
-/** Concatenates equal-length vectors into one row-major matrix; errors name `what` on a length mismatch. */
+/**
+ * Checks that `v` is a usable embedding: `dim` finite numbers, not all zero (a zero vector has no
+ * direction, so every cosine with it is 0 and it would be ranked among real matches). Errors
+ * start with `where` (file and row, or embedder and text).
+ */
+export function checkVector(v: ArrayLike<number>, dim: number, where: string): void {
+  if (v.length !== dim) throw new Error(`${where}: vector has dimension ${v.length}, expected ${dim}`);
+  let nonZero = false;
+  for (let j = 0; j < v.length; j++) {
+    const x = v[j];
+    if (typeof x !== 'number' || !Number.isFinite(x)) throw new Error(`${where}: component ${j} is ${JSON.stringify(x) ?? String(x)}, not a finite number`);
+    if (x !== 0) nonZero = true;
+  }
+  if (!nonZero && dim > 0) throw new Error(`${where}: vector is all zeros`);
+}
+
+/** Concatenates equal-length vectors into one row-major matrix; each is checked ({@link checkVector}) and errors name `what` and the row. */
 export function stackRows(rows: Float32Array[], dim: number, what: string): Float32Array {
   const out = new Float32Array(rows.length * dim);
   rows.forEach((r, i) => {
-    if (r.length !== dim) throw new Error(`${what}: vector ${i} has dimension ${r.length}, expected ${dim}`);
+    checkVector(r, dim, `${what}: row ${i}`);
     out.set(r, i * dim);
   });
   return out;

@@ -28,13 +28,17 @@ export function writeJsonAtomic(file: string, value: unknown): void {
 
 /**
  * Replaces directory `dir` with the contents that `fill(tmpDir)` writes, atomically: the new
- * directory is built under a temp name and swapped in by rename, so readers see the old
- * directory or the new one, never a mix.
+ * directory is built under a temp name (`.<name>.tmp-<pid>-*`) and swapped in by rename, so
+ * readers see the old directory or the new one, never a mix. The old directory is kept (as
+ * `<name>.old-<pid>-<time>`) until the new one is in place. Before writing, a swap that a killed
+ * process left half done is recovered ({@link recoverDirSwap}), and temp and old folders left by
+ * dead processes are removed.
  */
 export async function replaceDirAtomic(dir: string, fill: (tmpDir: string) => Promise<void> | void): Promise<void> {
   const parent = path.dirname(path.resolve(dir));
   fs.mkdirSync(parent, { recursive: true });
-  const tmp = fs.mkdtempSync(path.join(parent, `.${path.basename(dir)}.tmp-`));
+  recoverDirSwap(dir);
+  const tmp = fs.mkdtempSync(path.join(parent, `.${path.basename(dir)}.tmp-${process.pid}-`));
   try {
     await fill(tmp);
     const old = `${dir}.old-${process.pid}-${Date.now()}`;
@@ -46,6 +50,61 @@ export async function replaceDirAtomic(dir: string, fill: (tmpDir: string) => Pr
     fs.rmSync(tmp, { recursive: true, force: true });
     throw err;
   }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Repairs what a process killed inside {@link replaceDirAtomic} left beside `dir`: when `dir` is
+ * missing and `<name>.old-*` holds the previous contents (killed between the two renames), the
+ * newest old folder is put back (`isComplete`, when given, must accept it); then temp folders
+ * (`.<name>.tmp-<pid>-*`) and old folders (`<name>.old-<pid>-*`) whose process is dead are
+ * removed. Folders of live processes are left alone. Returns the names it restored or removed.
+ */
+export function recoverDirSwap(dir: string, isComplete?: (candidate: string) => boolean): string[] {
+  const abs = path.resolve(dir);
+  const parent = path.dirname(abs);
+  const base = path.basename(abs);
+  let names: string[];
+  try {
+    names = fs.readdirSync(parent);
+  } catch {
+    return [];
+  }
+  const touched: string[] = [];
+  const oldRe = new RegExp(`^${escapeRe(base)}\\.old-(\\d+)-(\\d+)$`);
+  const tmpRe = new RegExp(`^\\.${escapeRe(base)}\\.tmp-(\\d+)-`);
+  const olds = names
+    .map((n) => ({ n, m: oldRe.exec(n) }))
+    .filter((x): x is { n: string; m: RegExpExecArray } => x.m !== null)
+    .sort((a, b) => Number(a.m[2]) - Number(b.m[2]));
+  if (!fs.existsSync(abs)) {
+    const last = [...olds].reverse().find((o) => !pidAlive(Number(o.m[1])) && (!isComplete || isComplete(path.join(parent, o.n))));
+    if (last) {
+      fs.renameSync(path.join(parent, last.n), abs);
+      touched.push(last.n);
+    }
+  }
+  for (const n of names) {
+    if (touched.includes(n)) continue;
+    const m = oldRe.exec(n) ?? tmpRe.exec(n);
+    if (m && !pidAlive(Number(m[1]))) {
+      fs.rmSync(path.join(parent, n), { recursive: true, force: true });
+      touched.push(n);
+    }
+  }
+  return touched;
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** Reads and parses a JSON file; errors name the file. */

@@ -5,7 +5,7 @@
  * variable and never appears in the embedder's id, the manifest, logs or error messages.
  */
 import type { Embedder } from '../types';
-import { l2NormalizeInPlace } from '../vectors';
+import { checkVector, l2NormalizeInPlace } from '../vectors';
 
 /** Options of {@link endpointEmbedder}. */
 export interface EndpointEmbedderOptions {
@@ -118,6 +118,11 @@ export function endpointEmbedder(options: EndpointEmbedderOptions): Embedder {
     return ordered.map((d, i) => {
       if (!Array.isArray(d.embedding) || (options.dim > 0 && d.embedding.length !== options.dim)) {
         throw new ResponseError(`data[${i}].embedding must be ${options.dim} numbers, got ${Array.isArray(d.embedding) ? d.embedding.length : typeof d.embedding}`);
+      }
+      try {
+        checkVector(d.embedding, d.embedding.length, `data[${i}].embedding`);
+      } catch (err) {
+        throw new ResponseError(`${(err as Error).message} (text ${i} of the request)`);
       }
       return l2NormalizeInPlace(Float32Array.from(d.embedding));
     });

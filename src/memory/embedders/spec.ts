@@ -16,6 +16,10 @@ export interface EmbedderSpecOptions {
   id?: string;
   /** Environment variable of the endpoint API key. */
   apiKeyEnv?: string;
+  /** Endpoint embedders: per-request timeout in ms (default 60,000; with 5 attempts a silent server is given up on after ~5 minutes). */
+  timeoutMs?: number;
+  /** Endpoint embedders: attempts per request, first try included (default 5). */
+  maxAttempts?: number;
 }
 
 /** Builds the embedder a spec names; errors name the spec. */
@@ -26,7 +30,7 @@ export async function embedderFromSpec(spec: string, options: EmbedderSpecOption
   if (kind === 'endpoint') {
     const hash = rest.lastIndexOf('#');
     if (hash < 0) throw new Error(`embedder "${spec.replace(/\/\/[^@/]*@/, '//***@')}": expected endpoint:<url>#<model>`);
-    const e = await probeEndpointEmbedder({ url: rest.slice(0, hash), model: rest.slice(hash + 1), apiKeyEnv: options.apiKeyEnv });
+    const e = await probeEndpointEmbedder({ url: rest.slice(0, hash), model: rest.slice(hash + 1), apiKeyEnv: options.apiKeyEnv, timeoutMs: options.timeoutMs, maxAttempts: options.maxAttempts });
     return options.id ? { id: options.id, dim: e.dim, embed: (t) => e.embed(t) } : e;
   }
   if (kind === 'precomputed') return precomputedEmbedder(rest, { id: options.id });
@@ -43,7 +47,8 @@ export async function embedderFromSpec(spec: string, options: EmbedderSpecOption
 }
 
 /** One line on the embedder specs, for command-line usage texts. */
-export const EMBEDDER_SPEC_HELP = 'SPEC: model:<checkpoint-dir> | endpoint:<url>#<model> (key from $PRIMED_EMBEDDINGS_API_KEY or --api-key-env) | precomputed:<file.npy>';
+export const EMBEDDER_SPEC_HELP =
+  'SPEC: model:<checkpoint-dir> | endpoint:<url>#<model> (key from $PRIMED_EMBEDDINGS_API_KEY or --api-key-env; --embedder-timeout SECONDS per request, default 60, 5 attempts) | precomputed:<file.npy>';
 
 /**
  * The embedder for queries against a memory whose manifest records embedder `memoryEmbedderId`:

@@ -76,6 +76,9 @@ export function readIndexDescriptor(dir: string, options: VerifyOptions = {}): I
   for (const f of ['dim', 'count', 'bytes'] as const) {
     if (!Number.isInteger(d[f]) || d[f] < 0) throw new Error(`${descFile}: field "${f}" must be a non-negative integer`);
   }
+  if (typeof d.file !== 'string' || d.file === '' || path.isAbsolute(d.file) || d.file.includes('\\') || path.posix.normalize(d.file).split('/').some((p) => p === '..') || path.posix.normalize(d.file) !== d.file) {
+    throw new Error(`${descFile}: field "file" must name a file inside the memory folder, got ${JSON.stringify(d.file)}`);
+  }
   const data = path.join(dir, d.file);
   if (options.expectDim !== undefined && d.dim !== options.expectDim) {
     throw new Error(`${data}: index dimension ${d.dim} does not match the memory's dimension ${options.expectDim}`);
