@@ -43,7 +43,7 @@ test('build, open, query and add: manifest, versions, embeddings and the index a
   assert.equal(again.entry(again.search(q2, 1).rows[0]).id, 'f7');
 
   // Building over an existing memory continues its version.
-  const m3 = await buildMemory(dir, entries(5), { embedder: emb });
+  const m3 = await buildMemory(dir, entries(5), { embedder: emb, replace: true });
   assert.equal(m3.manifest.version, 3);
 });
 

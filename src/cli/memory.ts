@@ -1,7 +1,9 @@
+import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
+import { checkArtefactTarget, isInside } from '../util/artefact';
 import { initBackend } from '../backend';
 import { importEntries } from '../memory/importers';
-import { buildMemory, addEntries } from '../memory/build';
+import { buildMemory, addEntries, MEMORY_ARTEFACT } from '../memory/build';
 import { openMemory, type Memory } from '../memory/store';
 import { EMBEDDER_SPEC_HELP, embedderFromSpec, queryEmbedderFor } from '../memory/embedders/spec';
 import type { IndexChoice } from '../memory/vector/open';
@@ -9,12 +11,14 @@ import { terminalProgress } from '../util/progress';
 import { UsageError, type CliCommand } from './command';
 
 const USAGE = `primed memory build <dir> --from <file.jsonl|file.csv|shard.tar|shards-dir> [--embedder SPEC] [--embedder-id ID]
-                     [--index exact|hnsw|auto] [--auto-threshold N] [--m N] [--ef-construction N] [--ef N]
+                     [--index exact|hnsw|auto] [--auto-threshold N] [--m N] [--ef-construction N] [--ef N] [--replace]
        primed memory add <dir> --from <source> [--embedder SPEC] [--embedder-id ID]
        primed memory info <dir> [--json]
        primed memory query <dir> "<text>" [--k N] [--json] [--embedder SPEC] [--embedder-id ID]
 ${EMBEDDER_SPEC_HELP}
-Without --embedder, add and query use the memory's own endpoint embedder when it has one.`;
+Without --embedder, add and query use the memory's own endpoint embedder when it has one.
+build writes into a new or empty folder; --replace replaces a memory already there (kept until the new one is complete).
+A folder holding anything else is never overwritten. One process writes a memory at a time.`;
 
 const OPTIONS = {
   from: { type: 'string' },
@@ -28,6 +32,8 @@ const OPTIONS = {
   ef: { type: 'string' },
   k: { type: 'string' },
   json: { type: 'boolean' },
+  replace: { type: 'boolean' },
+  'embedder-timeout': { type: 'string' },
 } as const;
 
 function int(v: string | undefined, name: string): number | undefined {
@@ -49,7 +55,8 @@ export const command: CliCommand = {
     const [sub, dir, text] = positionals;
     if (!sub || !dir) throw new UsageError('expected a sub-command (build, add, info, query) and a memory folder');
     const progress = terminalProgress();
-    const specOpts = { id: values['embedder-id'], apiKeyEnv: values['api-key-env'] };
+    const timeoutS = int(values['embedder-timeout'], 'embedder-timeout');
+    const specOpts = { id: values['embedder-id'], apiKeyEnv: values['api-key-env'], timeoutMs: timeoutS !== undefined ? timeoutS * 1000 : undefined };
     const memoryEmbedder = async (m: Memory) => {
       const id = m.manifest.embedder.id;
       const e = await queryEmbedderFor(id, values.embedder, specOpts);
@@ -62,10 +69,19 @@ export const command: CliCommand = {
         if (!values.embedder) throw new UsageError('build needs --embedder');
         const kind = (values.index ?? 'auto') as IndexChoice;
         if (!['exact', 'hnsw', 'auto'].includes(kind)) throw new UsageError(`--index must be exact, hnsw or auto, got ${JSON.stringify(kind)}`);
+        if (isInside(values.from, dir) && fs.existsSync(dir)) {
+          throw new UsageError(`--from ${values.from} lies inside the memory folder ${dir}, which build would replace; move the source out first`);
+        }
+        // Before any work: the folder must be new, empty, or (with --replace) a memory.
+        try {
+          checkArtefactTarget(dir, MEMORY_ARTEFACT, values.replace === true);
+        } catch (err) {
+          throw new UsageError((err as Error).message);
+        }
         const { root, entries } = importEntries(values.from);
         const embedder = await embedderFromSpec(values.embedder, specOpts);
         const hnsw = { m: int(values.m, 'm'), efConstruction: int(values['ef-construction'], 'ef-construction'), ef: int(values.ef, 'ef') };
-        const m = await buildMemory(dir, entries, { embedder, imageRoot: root, progress, index: { kind, autoThreshold: int(values['auto-threshold'], 'auto-threshold'), hnsw } });
+        const m = await buildMemory(dir, entries, { embedder, imageRoot: root, progress, replace: values.replace === true, index: { kind, autoThreshold: int(values['auto-threshold'], 'auto-threshold'), hnsw } });
         process.stdout.write(`built ${dir}: ${m.size} entries, ${m.manifest.index.kind} index, version ${m.manifest.version}\n`);
         return 0;
       }

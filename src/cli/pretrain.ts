@@ -3,13 +3,18 @@ import { parseArgs } from 'node:util';
 import { initBackend, describeBackend } from '../backend';
 import { buildMiniFoundationModel, MINI_MODEL_DIR } from '../foundation';
 import { terminalProgress } from '../util/progress';
+import { checkArtefactTarget, type ArtefactKind } from '../util/artefact';
+import { acquireFolderLock } from '../util/lock';
+import { isSavedModelDir } from '../model/checkpoint';
 import { UsageError, type CliCommand } from './command';
 
 /** `primed pretrain --preset mini`: rebuilds the bundled mini foundation model. */
 export const command: CliCommand = {
   name: 'pretrain',
   summary: 'CLIP-pretrain the mini dual encoder on the mini corpus and write a checkpoint',
-  usage: 'primed pretrain --preset mini [--out DIR] [--steps N] [--seed N] [--json]',
+  usage:
+    'primed pretrain --preset mini [--out DIR] [--replace] [--steps N] [--seed N] [--json]\n' +
+    '--out must be a new or empty folder, or (with --replace) a saved primed model, which is kept until the new one is complete; the default --out is the bundled model data/models/mini, so rebuilding it needs --replace. One process writes a folder at a time.',
   async run(argv) {
     const { values } = parseArgs({
       args: argv,
@@ -19,6 +24,7 @@ export const command: CliCommand = {
         steps: { type: 'string' },
         seed: { type: 'string' },
         json: { type: 'boolean' },
+        replace: { type: 'boolean' },
       },
     });
     if (values.preset !== 'mini') {
@@ -30,15 +36,29 @@ export const command: CliCommand = {
       if (!Number.isInteger(n)) throw new UsageError(`option --${name} must be an integer, got "${v}"`);
       return n;
     };
-    const backend = await initBackend();
-    process.stderr.write(`primed: backend ${describeBackend(backend)}\n`);
+    const steps = int('steps', values.steps);
+    const seed = int('seed', values.seed);
     const out = path.resolve(values.out ?? MINI_MODEL_DIR);
-    const report = await buildMiniFoundationModel({
-      outDir: out,
-      steps: int('steps', values.steps),
-      seed: int('seed', values.seed),
-      progress: terminalProgress(),
-    });
+    const modelKind: ArtefactKind = { name: 'model', replaceHint: '--replace', isArtefact: isSavedModelDir };
+    // Before any work: the folder must be new, empty, or (with --replace) a saved model.
+    const check = () => {
+      try {
+        checkArtefactTarget(out, modelKind, values.replace === true);
+      } catch (err) {
+        throw new UsageError(`option --out: ${(err as Error).message}`);
+      }
+    };
+    check();
+    const lock = acquireFolderLock(out, 'model folder');
+    let report: Awaited<ReturnType<typeof buildMiniFoundationModel>>;
+    try {
+      check(); // again under the lock: another writer may have filled it meanwhile
+      const backend = await initBackend();
+      process.stderr.write(`primed: backend ${describeBackend(backend)}\n`);
+      report = await buildMiniFoundationModel({ outDir: out, steps, seed, progress: terminalProgress() });
+    } finally {
+      lock.release();
+    }
     if (values.json) {
       process.stdout.write(JSON.stringify(report, null, 2) + '\n');
       return 0;

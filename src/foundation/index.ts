@@ -14,7 +14,6 @@ import { createModel, getPreset, type DualEncoder } from '../model';
 import { loadModel, saveModel } from '../model/checkpoint';
 import { buildMiniVocab } from '../model/tokenizers';
 import { pretrainClip, type PretrainResult } from '../train/pretrain';
-import { writeJsonAtomic } from '../util/fs';
 import { silentProgress, type ProgressSink } from '../util/progress';
 
 /** Where the committed mini model lives: `data/models/mini`. */
@@ -117,8 +116,8 @@ export async function buildMiniFoundationModel(options: BuildMiniOptions = {}): 
     });
     const zeroShot = await miniZeroShot(model);
     const report: MiniFoundationReport = { recipe, corpus: { pairs: pairs.length, captions: corpus.length - pairs.length }, pretrain, zeroShot };
-    await saveModel(model, outDir, { provenance: { from: 'pretrain', preset: 'mini', seed: recipe.seed, recipe: 'primed pretrain --preset mini' } });
-    writeJsonAtomic(path.join(outDir, 'pretrain.json'), report);
+    // pretrain.json goes into the same swap: the old model stays until the new one is complete.
+    await saveModel(model, outDir, { provenance: { from: 'pretrain', preset: 'mini', seed: recipe.seed, recipe: 'primed pretrain --preset mini' }, extraJson: { 'pretrain.json': report } });
     return report;
   } finally {
     model.dispose();

@@ -6,7 +6,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeNpy } from '../data/npy';
-import { replaceDirAtomic, writeFileAtomic, writeJsonAtomic } from '../util/fs';
+import { recoverDirSwap, replaceDirAtomic, writeFileAtomic, writeJsonAtomic } from '../util/fs';
+import { checkArtefactTarget, type ArtefactKind } from '../util/artefact';
+import { acquireFolderLock, withFolderLock } from '../util/lock';
 import { silentProgress, type ProgressSink } from '../util/progress';
 import { createHash } from 'node:crypto';
 import { validateEntry, type StoredEntry } from './entries';
@@ -54,7 +56,27 @@ export interface WriteMemoryOptions {
 export interface BuildMemoryOptions extends WriteMemoryOptions {
   /** Index choice and parameters. Default `auto` (exact below 20,000 rows). */
   index?: IndexOptions;
+  /**
+   * Replace a memory already in the folder (its version is continued; the old one is kept until
+   * the new one is complete). Default false: a folder holding a memory is refused. A non-empty
+   * folder that is not a memory is always refused: nothing the user made is deleted.
+   */
+  replace?: boolean;
 }
+
+/** The memory artefact kind: how `primed memory build` recognises a folder holding a memory. */
+export const MEMORY_ARTEFACT: ArtefactKind = {
+  name: 'memory',
+  replaceHint: '--replace (option replace: true)',
+  isArtefact(dir) {
+    try {
+      readManifest(dir);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+};
 
 async function embedCaptions(entries: MemoryEntry[], o: WriteMemoryOptions): Promise<Float32Array> {
   const e = o.embedder;
@@ -167,6 +189,18 @@ function writeFolder(
  * it continues), embedding captions with `options.embedder` and indexing them.
  */
 export async function buildMemory(dir: string, entries: MemoryInput[], options: BuildMemoryOptions): Promise<Memory> {
+  // One writer per memory folder; a crashed earlier write is recovered first.
+  const lock = acquireFolderLock(dir, 'memory');
+  try {
+    recoverDirSwap(dir, (c) => MEMORY_ARTEFACT.isArtefact(c));
+    checkArtefactTarget(dir, MEMORY_ARTEFACT, options.replace === true);
+    return await buildLocked(dir, entries, options);
+  } finally {
+    lock.release();
+  }
+}
+
+async function buildLocked(dir: string, entries: MemoryInput[], options: BuildMemoryOptions): Promise<Memory> {
   const progress = options.progress ?? silentProgress;
   let version = 1;
   if (fs.existsSync(path.join(dir, MEMORY_FILES.manifest))) {
@@ -229,6 +263,10 @@ function linkTree(from: string, to: string): void {
  * rebuilt), or rebuilt as HNSW when `auto` crosses its threshold.
  */
 export async function addEntries(memory: Memory, entries: MemoryInput[], options: WriteMemoryOptions): Promise<Memory> {
+  return withFolderLock(memory.dir, 'memory', () => addLocked(memory, entries, options));
+}
+
+async function addLocked(memory: Memory, entries: MemoryInput[], options: WriteMemoryOptions): Promise<Memory> {
   memory.checkEmbedder(options.embedder);
   const progress = options.progress ?? silentProgress;
   const m = memory.manifest;

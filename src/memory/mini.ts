@@ -102,5 +102,6 @@ export function buildMiniMemory(dir: string, options: MiniMemoryOptions): Promis
     embedder: modelTextEmbedder(options.model, { id: options.embedderId }),
     index: { kind: 'exact' },
     progress: options.progress,
+    replace: true,
   });
 }

@@ -194,6 +194,17 @@ export interface SaveModelOptions {
   dtype?: 'F32' | 'F16';
   /** Extra provenance fields (e.g. the task the weights were trained on). */
   provenance?: ModelProvenance;
+  /** Extra JSON files written into the folder in the same atomic swap (file name → value), e.g. `pretrain.json`. Names must be plain file names. */
+  extraJson?: Record<string, unknown>;
+}
+
+/** Whether folder `dir` holds a model written by {@link saveModel} (its `config.json` has the primed model format). */
+export function isSavedModelDir(dir: string): boolean {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as { format?: unknown }).format === MODEL_FORMAT;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -218,6 +229,12 @@ export async function saveModel(model: DualEncoder, dir: string, options: SaveMo
       { format: MODEL_FORMAT },
     );
     writeJsonAtomic(path.join(tmp, 'config.json'), config);
+    for (const [name, value] of Object.entries(options.extraJson ?? {})) {
+      if (name === 'config.json' || name === 'model.safetensors' || !/^[A-Za-z0-9._-]+$/.test(name) || name.startsWith('.')) {
+        throw new Error(`saveModel: options.extraJson: ${JSON.stringify(name)} is not an allowed file name`);
+      }
+      writeJsonAtomic(path.join(tmp, name), value);
+    }
   });
 }
 
