@@ -6,7 +6,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { currentBackend, initBackend } from './backend';
-import { getBenchmark, loadBenchmarkTasks } from './benchmarks';
+import { assertDataReady, checkTaskData, getBenchmark, listBenchmarks, loadBenchmarkTasks, orderedTasks, resolveRoot, type BenchmarkRef, type DataReport } from './benchmarks';
+import { checkPoolDomains, findTaskImagesInMemory, referenceMakeup, refuseChangedData } from './pipeline/sequence-checks';
+import type { TaskEvaluation } from './eval/protocol';
 import type { ClassificationDataset } from './data/types';
 import { bundledDataDir } from './data/bundled';
 import { buildMiniCorpus } from './data/mini-corpus';
@@ -30,7 +32,7 @@ import { trainOnTask, type TrainResult } from './train/trainer';
 import type { TrainerPlugin } from './train/plugin';
 import { modelPreprocess } from './train/preprocess';
 import { silentProgress, type ProgressSink } from './util/progress';
-import { contentHash } from './util/fs';
+import { contentHash, writeJsonAtomic } from './util/fs';
 import { childPath } from './util/safe-name';
 
 export { modelIdentity, modelEmbedderId } from './model/identity';
@@ -232,8 +234,23 @@ export const REFERENCE_STRATEGY: Readonly<Partial<Record<string, ReferenceStrate
 
 /** Options of {@link evaluateMGTIL}. */
 export interface EvaluateMGTILOptions {
-  /** `mini-mgtil` (default), `hieramedtransfer` or `medxtreme`. */
-  benchmark?: string;
+  /** `mini-mgtil` (default), `hieramedtransfer` or `medxtreme`; or a task-sequence file / spec, as {@link EvaluateMGTILOptions.tasks}. */
+  benchmark?: BenchmarkRef;
+  /**
+   * Your own task sequence instead of a benchmark: a sequence file path (`seq.json`, `.yaml`),
+   * a sequence object (`{ name, tasks: [{ folder, domain }, ...] }`, paths relative to the working
+   * directory) or a spec from `defineSequence` / `readTaskSequence`. Results carry its name.
+   */
+  tasks?: BenchmarkRef;
+  /**
+   * For the distillation methods: a trained task whose domain is not among the question pool's
+   * domains is refused (its siphon domain bag would be empty) unless this is true; then the pool
+   * grows by that domain, with one question per class made from the task's first template.
+   * Default false.
+   */
+  addDomains?: boolean;
+  /** Called once the data check and the retrieval checks are done, before any training (e.g. to print the report and its warnings). */
+  onDataReport?: (report: DataReport, warnings: string[]) => void;
   /** Task order. Default `I`. */
   order?: 'I' | 'II';
   /** Method name (see `METHOD_NAMES`). Default `primed-dyn`. */
@@ -313,6 +330,10 @@ export interface MGTILResult extends ProtocolResult {
   };
   /** Run directory. */
   runDir: string;
+  /** The data check run before training: split sizes, skipped files, warnings, fingerprints (also in `<runDir>/data-check.json`). */
+  dataReport: DataReport;
+  /** Warnings found before the run (tiny test sets, empty classes, skipped files, memory images of the sequence's tasks, domains added to the pool). */
+  warnings: string[];
   /** Reference-set cache keys per task (distillation methods; null for the others and for rows not trained yet). Stored in `result.json` (`trainInfo`). */
   referenceKeys: (string | null)[];
   /** Image–caption pairs per bag of each task's reference set, as {@link referenceKeys}. */
@@ -321,6 +342,8 @@ export interface MGTILResult extends ProtocolResult {
 
 /** What {@link evaluateMGTIL} records in `result.json` for each trained row (`trainInfo[t]`). */
 export interface MGTILTrainInfo {
+  /** True for an evaluation-only task: nothing was trained at this row. */
+  evaluationOnly?: boolean;
   /** The reference set the row's task distilled on (distillation methods). */
   reference: {
     /** Its cache key. */
@@ -347,12 +370,16 @@ export async function evaluateMGTIL(options: EvaluateMGTILOptions = {}): Promise
   if (!(METHOD_NAMES as readonly string[]).includes(methodName)) {
     throw new Error(`option method: unknown method "${methodName}"; expected one of ${METHOD_NAMES.join(', ')}`);
   }
-  const spec = getBenchmark(benchmark);
-  const scale = options.scale ?? (spec.name === 'mini-mgtil' ? 'mini' : 'paper');
+  const spec = getBenchmark(options.tasks ?? benchmark);
+  const builtIn = listBenchmarks().includes(spec);
+  const userModel = options.model ? modelPresetName(options.model) : 'mini';
+  const scale = options.scale ?? (spec.name === 'mini-mgtil' || (!builtIn && userModel === 'mini') ? 'mini' : 'paper');
   const recipe = resolveRecipe(defaultRecipe(spec.name, scale), options.recipe);
   const seed = options.seed ?? 42;
   const runDir = path.resolve(options.runDir ?? childPath('runs', [`${spec.name}-${order}-${methodName}-s${seed}`], 'default run folder (benchmark, order, method, seed)'));
-  const tasks = loadBenchmarkTasks(spec.name, { order, root: options.root });
+  const tasks = loadBenchmarkTasks(spec, { order, root: options.root });
+  const taskSpecs = orderedTasks(spec, order);
+  const evalOnly = taskSpecs.map((t) => !!t.evaluationOnly);
 
   const ownedModel = options.model ? undefined : await loadMiniModel();
   const model = options.model ?? ownedModel!;
@@ -360,10 +387,34 @@ export async function evaluateMGTIL(options: EvaluateMGTILOptions = {}): Promise
   const strategy = REFERENCE_STRATEGY[methodName];
   const preprocess = modelPreprocess(model, undefined, 'evaluateMGTIL');
   try {
+    if (spec.imageSize !== undefined && spec.imageSize !== preprocess.size) {
+      throw new Error(`${spec.file ?? spec.name}: imageSize is ${spec.imageSize} but the model (${modelPresetName(model)}) takes ${preprocess.size}×${preprocess.size} images; use a model of that size or change imageSize`);
+    }
+    // Checks up front: every image decoded (and prepared once, cached) before any training.
+    const dataReport = checkTaskData(spec, resolveRoot(spec, options.root), {
+      prepare: { size: preprocess.size, channels: preprocess.channels },
+      only: taskSpecs.map((t) => t.id),
+      progress: options.progress,
+    });
+    assertDataReady(dataReport);
+    const warnings = dataReport.tasks.flatMap((t) => t.warnings.map((w) => `${t.id}: ${w}`));
+    const dataFingerprints = Object.fromEntries(taskSpecs.map((t) => [t.id, dataReport.tasks.find((r) => r.id === t.id)!.fingerprint]));
+    // A run recorded against other data is refused, naming the task (runs recorded before fingerprints existed are not checked).
+    const recordData = options.fresh ? true : refuseChangedData(runDir, dataFingerprints);
     const memory = strategy ? options.memory ?? (await loadMemory(undefined, { model: initial })) : undefined;
+    const trained = tasks.filter((_, t) => !evalOnly[t]);
+    const basePool = strategy ? options.pool ?? miniPool() : undefined;
+    const grown = strategy ? checkPoolDomains(basePool!, trained, { addDomains: options.addDomains ?? false }) : undefined;
+    if (grown?.added.length) warnings.push(`question pool: added domain(s) ${grown.added.map((d) => `'${d}'`).join(', ')} with ${grown.pool.length - basePool!.length} questions from the tasks' class names`);
+    if (memory && !builtIn) {
+      for (const l of findTaskImagesInMemory(memory, tasks)) {
+        warnings.push(`memory ${memory.dir} holds ${l.rows.length} image(s) of task '${l.task}' (e.g. ${l.examples.join(', ')}): retrieval can hand them to the reference sets of the tasks before it`);
+      }
+    }
+    options.onDataReport?.(dataReport, warnings);
     const prepared = new Map<number, PreparedReference>();
     const refCtx = strategy
-      ? referenceContext(memory!, initial, preprocess, recipe, strategy, seed, { pool: options.pool, retrieval: options.retrieval, queryEmbedder: options.queryEmbedder })
+      ? referenceContext(memory!, initial, preprocess, recipe, strategy, seed, { pool: grown!.pool, retrieval: options.retrieval, queryEmbedder: options.queryEmbedder })
       : undefined;
     const methodOptions: Record<string, unknown> = { ...(options.methodOptions ?? {}) };
     if (strategy) {
@@ -388,16 +439,41 @@ export async function evaluateMGTIL(options: EvaluateMGTILOptions = {}): Promise
       beforeTask: refCtx
         ? async (t) => {
             for (const k of [...prepared.keys()]) if (k !== t) prepared.delete(k);
-            prepared.set(t, await prepareReference(refCtx, tasks.slice(0, t)));
+            prepared.set(t, await prepareReference(refCtx, tasks.slice(0, t).filter((_, i) => !evalOnly[i])));
           }
         : undefined,
     });
+    // An evaluation-only task trains nothing, so the row after it equals the row before: evaluations are reused until the next training.
+    const lastEval = new Map<number, TaskEvaluation>();
+    let reportWritten = false;
     // What each row records in result.json: the reference set it distilled on.
     const learner = {
       ...methodLearner,
+      async evaluate(d: number): Promise<TaskEvaluation> {
+        if (!reportWritten) {
+          // Inside the protocol's run lock, after any --fresh discard.
+          writeJsonAtomic(path.join(runDir, 'data-check.json'), dataReport);
+          reportWritten = true;
+        }
+        const hit = lastEval.get(d);
+        if (hit) return hit;
+        const ev = await methodLearner.evaluate(d);
+        lastEval.set(d, ev);
+        return ev;
+      },
+      async loadState(dir: string): Promise<void> {
+        lastEval.clear();
+        await methodLearner.loadState(dir);
+      },
       async train(t: number, signal: { progress: ProgressSink }): Promise<MGTILTrainInfo> {
+        if (evalOnly[t]) return { evaluationOnly: true, reference: null };
+        lastEval.clear();
         await methodLearner.train(t, signal);
         const ref = prepared.get(t);
+        if (ref) {
+          const earlier = tasks.slice(0, t).filter((_, i) => !evalOnly[i]).map((x) => x.name);
+          writeJsonAtomic(path.join(runDir, 'references', `task-${t}-${tasks[t].name}.json`), referenceMakeup(memory!, ref, tasks[t].name, earlier));
+        }
         return { reference: ref ? { key: ref.key, bags: ref.bags, size: ref.rows.length } : null };
       },
     };
@@ -420,6 +496,8 @@ export async function evaluateMGTIL(options: EvaluateMGTILOptions = {}): Promise
       keepStates: options.keepStates,
       config: {
         benchmark: spec.name,
+        ...(recordData ? { data: dataFingerprints } : {}),
+        ...(evalOnly.some(Boolean) ? { evaluationOnly: taskSpecs.filter((t) => t.evaluationOnly).map((t) => t.id) } : {}),
         order,
         method: methodName,
         methodOptions: { ...Object.fromEntries(Object.entries(method.options).filter(([k]) => k !== 'referenceSet')), ...recordedMethodOptions },
@@ -444,6 +522,8 @@ export async function evaluateMGTIL(options: EvaluateMGTILOptions = {}): Promise
       method: methodName,
       benchmark: { name: spec.name, order },
       runDir,
+      dataReport,
+      warnings,
       referenceKeys: references.map((r) => r?.key ?? null),
       referenceBags: references.map((r) => r?.bags ?? null),
     };

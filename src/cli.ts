@@ -13,6 +13,7 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<{ c
   metrics: { summary: 'compute Transfer/Avg/Last, ACC, BWT, Forgetting from an accuracy matrix file', load: () => Promise.resolve(require('./cli/metrics')) },
   memory: { summary: 'build, extend, inspect and query a retrieval memory', load: () => Promise.resolve(require('./cli/memory')) },
   evaluate: { summary: 'run the MGTIL protocol for a method on a benchmark and write result.json', load: () => Promise.resolve(require('./cli/evaluate')) },
+  data: { summary: 'check a task sequence or benchmark and prepare (decode, resize, crop, cache) every image once', load: () => Promise.resolve(require('./cli/data')) },
 };
 
 function helpText(): string {

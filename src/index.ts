@@ -12,6 +12,13 @@ export { loadCheckpoint, saveModel, loadModel, type LoadCheckpointOptions, type 
 export * from './data/types';
 export * from './data/npy';
 export * from './data/mini-corpus';
+export { loadLocalDataset, findManifest, MANIFEST_NAMES, type LocalDatasetOptions } from './data/local-dataset';
+export { readManifest, type Manifest, type ManifestItem, type ManifestOptions } from './data/manifest';
+export { scanImageFolder, type ImageFolderOptions, type FolderItem } from './data/image-folder';
+export { SplitDataset, type DatasetInfo, type ProvenancedSplit } from './data/dataset';
+export { FileSplit, type FileItem } from './data/file-split';
+export * from './data/prepare';
+export * from './pipeline/sequence-checks';
 export * from './benchmarks';
 export * from './eval';
 export * from './eval/classify';

@@ -97,6 +97,13 @@ export function resolveRecipe(base: RunRecipe, overrides: DeepPartial<RunRecipe>
   posInt('evalBatchSize', r.evalBatchSize);
   const known = new Set(Object.keys(base));
   for (const k of Object.keys(overrides)) if (!known.has(k)) throw new Error(`unknown recipe field ${k}; known: ${[...known].join(', ')}`);
+  for (const group of ['trainer', 'siphon'] as const) {
+    const given = overrides[group];
+    if (given === undefined) continue;
+    if (!given || typeof given !== 'object' || Array.isArray(given)) throw new Error(`recipe field ${group} must be an object, got ${JSON.stringify(given)}`);
+    const fields = Object.keys(base[group]);
+    for (const k of Object.keys(given)) if (!fields.includes(k)) throw new Error(`unknown recipe field ${group}.${k}; known: ${fields.map((f) => `${group}.${f}`).join(', ')}`);
+  }
   return r;
 }
 

@@ -27,10 +27,10 @@ test('HieraMedTransfer and MedXtreme: both orders and class counts as in the pap
   for (const [name, p] of Object.entries(PAPER)) {
     const spec = getBenchmark(name);
     for (const order of ['I', 'II'] as const) {
-      assert.deepEqual(orderedTasks(spec, order).map((t) => shortName(t.paperName)), p[order], `${name} order ${order}`);
+      assert.deepEqual(orderedTasks(spec, order).map((t) => shortName(t.paperName!)), p[order], `${name} order ${order}`);
     }
     for (const t of spec.tasks) {
-      assert.equal(t.classNames.length, p.classes[shortName(t.paperName)], `${t.id} classes`);
+      assert.equal(t.classNames.length, p.classes[shortName(t.paperName!)], `${t.id} classes`);
       assert.equal(t.nativeLabels.length, t.classNames.length);
       assert.ok(t.templates.length >= 1 && t.templates.every((x) => x.includes('{}')));
     }

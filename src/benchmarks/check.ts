@@ -28,14 +28,14 @@ export function checkBenchmark(spec: BenchmarkSpec, root: string, progress: Prog
   spec.tasks.forEach((task, i) => {
     progress({ label: `check ${spec.name}`, done: i, total: spec.tasks.length });
     const expected = expectedLayout(task, root);
-    const target = path.join(root, task.source.kind === 'local' ? task.source.dir : task.source.file);
+    const target = path.resolve(root, task.source.kind === 'local' ? path.join(task.source.dir, task.source.manifest ?? '') : task.source.file);
     if (!fs.existsSync(target)) {
       problems.push({ dataset: task.id, problem: `missing: ${target} not found`, expected });
       return;
     }
     try {
       const ds = loadTask(task, { root });
-      for (const s of ['train', 'test'] as const) {
+      for (const s of task.evaluationOnly ? (['test'] as const) : (['train', 'test'] as const)) {
         if (!ds.splitNames().includes(s)) problems.push({ dataset: task.id, problem: `no '${s}' images after splitting`, expected });
       }
     } catch (err) {

@@ -4,6 +4,7 @@
  */
 import type { SplitFractions } from '../data/splits';
 import type { SplitName } from '../data/types';
+import type { CropMode } from '../data/prepare';
 
 /** A task order: Order I or Order II of the paper. */
 export type TaskOrder = 'I' | 'II';
@@ -31,16 +32,26 @@ export type TaskSource =
   | {
       /** A dataset the user prepares: `<root>/<dir>/manifest.csv|jsonl`, or class folders. */
       kind: 'local';
-      /** Folder relative to the root; the task id. */
+      /** Folder relative to the root (or absolute); the task id for the paper benchmarks. */
       dir: string;
+      /** Manifest file name inside `dir` (any name, CSV or JSONL). Default: `manifest.csv` or `manifest.jsonl` when present, else class folders. */
+      manifest?: string;
+      /** Manifest columns, by name or 0-based index. Default `path`, `label`, `split` (when present), `patient` (when present). */
+      columns?: { path?: string | number; label?: string | number; split?: string; group?: string };
+      /** Split shares used when the data has no split column. Default 70/10/20. */
+      fractions?: SplitFractions;
+      /** Seed of that split. Default: the run's data seed (0). */
+      splitSeed?: number;
     };
+
+
 
 /** One task (dataset) of a benchmark. */
 export interface TaskSpec {
   /** Short id, e.g. `pd`, `pneumoniamnist`. */
   id: string;
-  /** The name the paper uses, e.g. `NuCLS`. */
-  paperName: string;
+  /** The name the paper uses, e.g. `NuCLS` (paper benchmarks; user tasks may leave it out). */
+  paperName?: string;
   /** Full dataset name. */
   title: string;
   /** Domain / modality used in prompts, e.g. `chest X-ray`. */
@@ -53,12 +64,20 @@ export interface TaskSpec {
   templates: string[];
   /** Where the data is read from. */
   source: TaskSource;
-  /** Where the public dataset comes from. */
-  origin: string;
-  /** Licence / access terms. */
-  licence: string;
-  /** The dataset's native layout as distributed. */
-  nativeLayout: string;
+  /** Where the public dataset comes from (paper benchmarks). */
+  origin?: string;
+  /** Licence / access terms (paper benchmarks). */
+  licence?: string;
+  /** The dataset's native layout as distributed (paper benchmarks). */
+  nativeLayout?: string;
+  /** A test set only: never trained on; at its place in the order nothing is learned and every task is evaluated again. Default false. */
+  evaluationOnly?: boolean;
+  /**
+   * Image files: `centre` (default) resizes the short side to the model's input size and
+   * centre-crops the square, as open_clip's preprocessing does; `none` resizes the whole image to
+   * the square (aspect not kept). Either way with an antialiased bicubic filter, once per image.
+   */
+  crop?: CropMode;
   /** The rule that makes multi-label sources single-label, when there is one. */
   singleLabelRule?: string;
   /** Number of images the paper reports. */
@@ -79,4 +98,10 @@ export interface BenchmarkSpec {
   orders: Record<TaskOrder, string[]>;
   /** `bundled` when the data ships with the project (root defaults to the bundled data folder). */
   data: 'bundled' | 'local';
+  /** Default root of a user's task sequence: the folder of its sequence file (absolute). */
+  root?: string;
+  /** The sequence file this spec was read from (user sequences). */
+  file?: string;
+  /** Image side the sequence is meant for (checked against the model's input size). */
+  imageSize?: number;
 }

@@ -49,7 +49,7 @@ export const command: CliCommand = {
     const problems = root ? checkBenchmark(spec, root) : [];
     const bad = new Set(problems.map((p) => p.dataset));
     const infos: TaskInfo[] = tasks.map((t, i) => {
-      const info: TaskInfo = { position: i + 1, id: t.id, paperName: t.paperName, domain: t.domain, classes: t.classNames };
+      const info: TaskInfo = { position: i + 1, id: t.id, paperName: t.paperName ?? t.title, domain: t.domain, classes: t.classNames };
       if (root && !bad.has(t.id)) {
         const ds = loadTask(t, { root, seed });
         info.splits = Object.fromEntries(ds.splitNames().map((s) => [s, ds.split(s).size]));

@@ -16,7 +16,7 @@ import { writeJsonAtomic } from '../util/fs';
 import { acquireFolderLock } from '../util/lock';
 import { childPath } from '../util/safe-name';
 import { redactSecrets } from '../util/safe-url';
-import { getBenchmark } from '../benchmarks';
+import { formatDataReport, getBenchmark } from '../benchmarks';
 import { checkFreshAllowed, checkWritableFolder } from './run-folder';
 import { UsageError, type CliCommand } from './command';
 
@@ -80,10 +80,11 @@ export const command: CliCommand = {
   name: 'evaluate',
   summary: 'run the MGTIL protocol for a method on a benchmark and write result.json',
   usage:
-    'primed evaluate [--benchmark mini-mgtil|hieramedtransfer|medxtreme] [--method ' +
+    'primed evaluate [--benchmark mini-mgtil|hieramedtransfer|medxtreme | --tasks SEQUENCE.json] [--add-domains] [--method ' +
     METHOD_NAMES.filter((m) => m !== 'primed').join('|') +
     '] [--order I|II] [--seed N] [--out DIR] [--steps N] [--set OPTION=VALUE ...] [--root DATASETS] [--preset biomedclip|clip-vit-b16 --checkpoint PATH | --model DIR] [--memory DIR [--embedder SPEC] [--embedder-id ID] [--api-key-env VAR] [--embedder-timeout SECONDS]] [--fresh] [--keep-state] [--backend NAME] [--json]\n' +
     `${EMBEDDER_SPEC_HELP}\n` +
+    '--tasks runs your own task sequence (a JSON or YAML file listing image folders or CSV manifests; see docs/your-own-data.md) instead of a benchmark; every image is decoded and checked before training, and the report is printed. --add-domains lets the distillation methods add a task domain the question pool lacks (else refused).\n' +
     '--set gives the method an option (repeatable; VALUE is read as JSON when it parses, else as a string), e.g. --method ewc --set lambda=100 --set gamma=0.9, or --method primed-dyn --set regularizer=l2; the options are recorded in result.json.\n' +
     '--fresh discards the run in --out and starts over, only once every option is valid and only if --out holds a primed run (or is empty); --keep-state keeps the final learner state of a finished run (by default a finished run keeps only its results). One process writes a run folder at a time; a second is refused, naming the first one\'s pid.\n' +
     'The queries against --memory are embedded by --embedder; without it, by the memory\'s own endpoint when an endpoint embedded it, else by the initial model\'s text tower.',
@@ -91,7 +92,9 @@ export const command: CliCommand = {
     const { values } = parseArgs({
       args: argv,
       options: {
-        benchmark: { type: 'string', default: 'mini-mgtil' },
+        benchmark: { type: 'string' },
+        tasks: { type: 'string' },
+        'add-domains': { type: 'boolean' },
         method: { type: 'string', default: 'primed-dyn' },
         order: { type: 'string', default: 'I' },
         seed: { type: 'string', default: '42' },
@@ -124,11 +127,12 @@ export const command: CliCommand = {
     const embedderTimeout = int('embedder-timeout', values['embedder-timeout']);
     if (embedderTimeout !== undefined && embedderTimeout <= 0) throw new UsageError(`option --embedder-timeout must be a positive number of seconds, got "${values['embedder-timeout']}"`);
     // The run folder: its default is built from names, so validate them before using them as a path.
+    if (values.tasks && values.benchmark) throw new UsageError('give --benchmark or --tasks, not both');
     const spec = (() => {
       try {
-        return getBenchmark(values.benchmark!);
+        return getBenchmark(values.tasks ?? values.benchmark ?? 'mini-mgtil');
       } catch (err) {
-        throw new UsageError(`option --benchmark: ${(err as Error).message}`);
+        throw new UsageError(`option ${values.tasks ? '--tasks' : '--benchmark'}: ${(err as Error).message}`);
       }
     })();
     const out = path.resolve(values.out ?? childPath('runs', [`${spec.name}-${values.order}-${values.method}-s${seed}`], 'option --benchmark'));
@@ -154,7 +158,12 @@ export const command: CliCommand = {
     try {
 
     const result = await evaluateMGTIL({
-      benchmark: values.benchmark,
+      benchmark: spec,
+      addDomains: values['add-domains'],
+      onDataReport: (report, warnings) => {
+        process.stderr.write(formatDataReport(report) + '\n');
+        for (const w of warnings.filter((x) => !report.tasks.some((t) => x.startsWith(`${t.id}: `)))) process.stderr.write(`warning: ${w}\n`);
+      },
       order: values.order,
       method: values.method,
       seed,

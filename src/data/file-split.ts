@@ -1,9 +1,12 @@
-/** A split of image files on disk, decoded per batch (never all at once). */
-import * as fs from 'node:fs';
+/**
+ * A split of image files on disk, loaded per batch (never all at once). Each file is prepared
+ * once to the model's input (decode, antialiased resize, crop, channels; `prepare.ts`) and kept
+ * in the prepared-image cache, so later passes read small squares instead of decoding again.
+ */
 import type { Batch, BatchOptions, ImagePreprocess } from './types';
 import type { ProvenancedSplit } from './dataset';
-import { decodeImage } from './image';
 import { streamBatches } from './batching';
+import { loadPreparedImage, type CropMode } from './prepare';
 
 /** One image file and its label. */
 export interface FileItem {
@@ -21,8 +24,14 @@ export class FileSplit implements ProvenancedSplit {
   readonly size: number;
   private readonly labelArray: Int32Array;
 
-  /** Wraps `items` (kept in the given order). */
-  constructor(private readonly items: FileItem[]) {
+  /**
+   * Wraps `items` (kept in the given order). `crop` is how images are brought to the square input
+   * (default `centre`, as open_clip); `cacheDir` overrides the prepared-image cache folder.
+   */
+  constructor(
+    private readonly items: FileItem[],
+    private readonly prepare: { crop?: CropMode; cacheDir?: string } = {},
+  ) {
     this.size = items.length;
     this.labelArray = Int32Array.from(items, (it) => it.label);
   }
@@ -35,6 +44,11 @@ export class FileSplit implements ProvenancedSplit {
   /** Provenance ids. */
   itemIds(): string[] {
     return this.items.map((it) => it.id);
+  }
+
+  /** How images are cropped to the square input. */
+  cropMode(): CropMode {
+    return this.prepare.crop ?? 'centre';
   }
 
   /** The file items (a copy). */
@@ -50,19 +64,8 @@ export class FileSplit implements ProvenancedSplit {
   /** Batches over the items at `positions`; batch `indices` are positions within that list. */
   batchesAt(positions: Int32Array, preprocess: ImagePreprocess, options: BatchOptions): AsyncIterable<Batch> {
     const labels = Int32Array.from(positions, (p) => this.labelArray[p]);
-    const load = (pos: Int32Array) =>
-      Promise.all(
-        Array.from(pos, async (p) => {
-          const item = this.items[positions[p]];
-          let bytes: Uint8Array;
-          try {
-            bytes = await fs.promises.readFile(item.path);
-          } catch (err) {
-            throw new Error(`${item.path}: cannot read image (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-          }
-          return decodeImage(bytes, item.path);
-        }),
-      );
+    const spec = { size: preprocess.size, channels: preprocess.channels, crop: this.prepare.crop };
+    const load = (pos: Int32Array) => Array.from(pos, (p) => loadPreparedImage(this.items[positions[p]].path, spec, { cacheDir: this.prepare.cacheDir }).image);
     return streamBatches(labels, load, preprocess, options);
   }
 }

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SplitDataset, type DatasetInfo } from './dataset';
 import { FileSplit, type FileItem } from './file-split';
+import type { CropMode } from './prepare';
 import { readManifest, type ManifestOptions } from './manifest';
 import { scanImageFolder } from './image-folder';
 import { seededSplit, type SplitFractions } from './splits';
@@ -30,6 +31,12 @@ export interface LocalDatasetOptions extends Omit<DatasetInfo, 'classNames'> {
   seed?: number;
   /** Split shares when the data has none. Default 70/10/20. */
   fractions?: SplitFractions;
+  /** The manifest file (CSV or JSONL, any name; paths in it are relative to its folder). Default: `manifest.csv|jsonl` in `dir`, else class folders. */
+  manifestFile?: string;
+  /** A test set only: every item goes to `test` (a split column is ignored). Default false. */
+  evaluationOnly?: boolean;
+  /** How images are brought to the square input (see `FileSplit`). Default `centre`. */
+  crop?: CropMode;
 }
 
 /** The manifest in `dir`, if any. */
@@ -41,7 +48,7 @@ export function findManifest(dir: string): string | undefined {
 export function loadLocalDataset(options: LocalDatasetOptions): SplitDataset {
   const { dir } = options;
   if (!fs.existsSync(dir)) throw new Error(`dataset '${options.name}': folder ${dir} not found`);
-  const manifestFile = findManifest(dir);
+  const manifestFile = options.manifestFile ?? findManifest(dir);
   let classNames: string[];
   let items: (FileItem & { split?: SplitName; group?: string })[];
   if (manifestFile) {
@@ -54,7 +61,9 @@ export function loadLocalDataset(options: LocalDatasetOptions): SplitDataset {
     items = f.items.map((it) => ({ path: it.path, label: it.label, id: `${options.name}/${it.relPath}` }));
   }
   const bySplit: Record<SplitName, FileItem[]> = { train: [], val: [], test: [] };
-  if (items.length && items.every((it) => it.split)) {
+  if (options.evaluationOnly) {
+    bySplit.test = items;
+  } else if (items.length && items.every((it) => it.split)) {
     for (const it of items) bySplit[it.split!].push(it);
   } else {
     const groups = items.some((it) => it.group) ? items.map((it) => it.group) : undefined;
@@ -65,6 +74,6 @@ export function loadLocalDataset(options: LocalDatasetOptions): SplitDataset {
     for (const s of ['train', 'val', 'test'] as const) bySplit[s] = Array.from(idx[s], (i) => items[i]);
   }
   const splits: Partial<Record<SplitName, FileSplit>> = {};
-  for (const s of ['train', 'val', 'test'] as const) if (bySplit[s].length) splits[s] = new FileSplit(bySplit[s]);
+  for (const s of ['train', 'val', 'test'] as const) if (bySplit[s].length) splits[s] = new FileSplit(bySplit[s], { crop: options.crop });
   return new SplitDataset({ name: options.name, domain: options.domain, classNames, templates: options.templates }, splits);
 }

@@ -1,0 +1,66 @@
+/**
+ * Images prepared once (src/data/prepare.ts): the resize + centre crop against open_clip's
+ * preprocessing computed by Pillow (test/fixtures/data/prepare.json, made by
+ * make_prepare_fixtures.py), and the on-disk cache keyed by content and preprocessing.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { PNG } from 'pngjs';
+import { decodeImage } from '../src/data/image';
+import { loadPreparedImage, prepareFiles, prepareImage, type CropMode } from '../src/data/prepare';
+
+interface Case { height: number; width: number; channels: number; size: number; crop: CropMode; outChannels: number; png: string; expected: number[] }
+const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures/data/prepare.json'), 'utf8')) as { cases: Case[] };
+
+test('decode + resize + crop equals open_clip (Pillow bicubic, torchvision Resize/CenterCrop) exactly', () => {
+  assert.equal(fixture.cases.length, 6);
+  for (const c of fixture.cases) {
+    const img = decodeImage(Buffer.from(c.png, 'base64'), 'case.png');
+    assert.deepEqual([img.height, img.width], [c.height, c.width]);
+    const out = prepareImage(img, { size: c.size, channels: c.outChannels, crop: c.crop });
+    assert.deepEqual([out.height, out.width, out.channels], [c.size, c.size, c.outChannels]);
+    let maxDiff = 0;
+    c.expected.forEach((v, i) => (maxDiff = Math.max(maxDiff, Math.abs(v - out.pixels[i]))));
+    assert.equal(maxDiff, 0, `${c.height}x${c.width}x${c.channels} -> ${c.size} ${c.crop}: max difference ${maxDiff}`);
+  }
+});
+
+function writePng(file: string, w: number, h: number, seed: number): void {
+  const png = new PNG({ width: w, height: h });
+  for (let i = 0; i < w * h * 4; i++) png.data[i] = i % 4 === 3 ? 255 : (i * 7 + seed * 13) % 256;
+  fs.writeFileSync(file, PNG.sync.write(png));
+}
+
+test('prepared images are cached by content and preprocessing; corrupt files are named, not cached', () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'primed-prepare-'));
+  const cacheDir = path.join(tmp, 'cache');
+  const a = path.join(tmp, 'a.png');
+  writePng(a, 120, 80, 1);
+  const first = loadPreparedImage(a, { size: 16, channels: 3 }, { cacheDir });
+  assert.equal(first.cached, false);
+  const again = loadPreparedImage(a, { size: 16, channels: 3 }, { cacheDir });
+  assert.equal(again.cached, true);
+  assert.deepEqual(Array.from(again.image.pixels), Array.from(first.image.pixels));
+  assert.equal(loadPreparedImage(a, { size: 16, channels: 3, crop: 'none' }, { cacheDir }).cached, false, 'another crop is another entry');
+  // A copy with the same bytes shares the entry; changed bytes make a new one.
+  const b = path.join(tmp, 'b.png');
+  fs.copyFileSync(a, b);
+  assert.equal(loadPreparedImage(b, { size: 16, channels: 3 }, { cacheDir }).cached, true);
+  writePng(a, 120, 80, 2);
+  fs.utimesSync(a, new Date(), new Date(Date.now() + 5000));
+  assert.equal(loadPreparedImage(a, { size: 16, channels: 3 }, { cacheDir }).cached, false, 'new content, new entry');
+  const bad = path.join(tmp, 'bad.jpg');
+  fs.writeFileSync(bad, Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4, 5]));
+  const events: number[] = [];
+  const s = prepareFiles([a, b, bad], { size: 16, channels: 3 }, { cacheDir, progress: (e) => events.push(e.done) });
+  assert.equal(s.cached, 2);
+  assert.equal(s.failed.length, 1);
+  assert.equal(s.failed[0].file, bad);
+  assert.match(s.failed[0].error, /bad\.jpg: cannot decode JPEG/);
+  assert.equal(events.at(-1), 3);
+  const entries = fs.readdirSync(cacheDir).flatMap((d) => fs.readdirSync(path.join(cacheDir, d))).filter((f) => f.endsWith('.u8'));
+  assert.equal(entries.length, 3, 'two crops of a + the new a; nothing for the corrupt file');
+});
