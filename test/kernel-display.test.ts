@@ -61,7 +61,7 @@ test('showFigure: plotly.js is sent once per session, then one output with plotl
   }
 });
 
-test('showFigure with PNG: image/png in the bundle and as the <img> the HTML shows before (or without) scripts', { timeout: 60_000 }, async () => {
+test('showFigure with PNG: image/png in the bundle and as the <img> the HTML shows before (or without) scripts', async () => {
   const sent = capture();
   resetPlotlyLoaded();
   loadPlotly();

@@ -64,7 +64,7 @@ test('a missing Chromium gives an error that says how to install it', async () =
   if (saved === undefined) delete process.env.PRIMED_CHROMIUM;
 });
 
-test('PNG and SVG export with headless Chromium: valid files of the requested size, with the drawn data', { timeout: 90_000 }, async () => {
+test('PNG and SVG export with headless Chromium: valid files of the requested size, with the drawn data', async () => {
   // CI installs Chromium and sets PRIMED_REQUIRE_CHROMIUM, so the real rendering path is what it tests.
   if (process.env.PRIMED_REQUIRE_CHROMIUM === '1') assert.ok(hasChromium(), 'Chromium is required here (apt-get install chromium)');
   if (!hasChromium()) {

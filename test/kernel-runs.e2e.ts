@@ -23,7 +23,7 @@ const job = (name: string, method: string, runDir: string, tag?: string): RunJob
   ...(tag ? { tag: tag } : {}),
 });
 
-test('runJobs: a pool of 2 workers gives the in-process matrices; another configuration runs in <runDir>-<tag>; complete runs are read back', { timeout: 300_000 }, async () => {
+test('runJobs: a pool of 2 workers gives the in-process matrices; another configuration runs in <runDir>-<tag>; complete runs are read back', async () => {
   const here = path.join(tmp, 'here');
   const pool = path.join(tmp, 'pool');
   const lines: string[] = [];

@@ -37,7 +37,7 @@ function notebook(cells: string[]): Notebook & Record<string, unknown> {
 
 const join = (t: string | string[] | undefined) => (Array.isArray(t) ? t.join('') : (t ?? ''));
 
-test('run.sh executes a tslab notebook: inline figure bundle, table, live progress; a failing cell fails the run', { timeout: 180_000 }, async () => {
+test('run.sh executes a tslab notebook: inline figure bundle, table, live progress; a failing cell fails the run', async () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'primed-nb-'));
   try {
     // Compile only kernel-lib (and what it imports) into tmp/dist, as `npm run build` would into dist/.
