@@ -17,6 +17,8 @@ import { resolveRecipe, MINI_RECIPE_RUN } from '../src/recipes';
 import { command as dataCommand } from '../src/cli/data';
 import { runCaptured } from './helpers/cli';
 import { makeWorld, png } from './helpers/sequence';
+import { loadPreparedImage } from '../src/data/prepare';
+import { rawImageOf } from '../src/data/mini-corpus';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'primed-seq-'));
 process.env.PRIMED_CACHE_DIR = path.join(tmp, 'cache');
@@ -116,3 +118,24 @@ test('primed data prepare names the sequence and prepares every image; a corrupt
   assert.match(bad.out, /NOT ready[\s\S]*error: corrupt or unreadable image: .*img1\.png: not a JPEG or PNG/);
 });
 
+
+test('primed data export writes bundled tasks as files and a sequence that reads them back pixel for pixel', async () => {
+  const out = path.join(tmp, 'export');
+  const r = await runCaptured(dataCommand, ['export', '--benchmark', 'mini-mgtil', '--only', 'breastmnist', '--out', out, '--format', 'png', '--limit', '12', '--evaluation-only', 'breastmnist'], { quiet: true });
+  assert.equal(r.code, 0);
+  const spec = readTaskSequence(path.join(out, 'seq.json'));
+  assert.equal(spec.name, 'mini-mgtil-as-files');
+  assert.deepEqual(spec.tasks.map((t) => [t.id, !!t.evaluationOnly]), [['breastmnist', false], ['breastmnist-external', true]]);
+  assert.deepEqual(spec.tasks[0].classNames, ['malignant breast tumour', 'normal or benign breast tissue']);
+  const [task, ext] = loadBenchmarkTasks(spec);
+  assert.equal(task.split('train').size + task.split('val').size + task.split('test').size, 36, '12 per split');
+  assert.equal(ext.split('test').size, 12);
+  // The first exported training image, prepared at 28×28 (its own size), is the bundled image itself.
+  const bundled = loadBenchmarkTasks('mini-mgtil')[1];
+  assert.equal(bundled.name, 'breastmnist');
+  const label = bundled.split('train').labels()[0];
+  const prepared = loadPreparedImage(path.join(out, 'breastmnist', spec.tasks[0].nativeLabels[label], 'train-00000.png'), { size: 28, channels: 3 }, { cache: false });
+  assert.deepEqual(Array.from(prepared.image.pixels), Array.from(rawImageOf(bundled.split('train'), 0).pixels));
+  await assert.rejects(runCaptured(dataCommand, ['export', '--benchmark', 'mini-mgtil', '--only', 'nope', '--out', path.join(tmp, 'export2')], { quiet: true }), /'nope' is not a task of mini-mgtil/);
+  assert.equal(fs.existsSync(path.join(tmp, 'export2')), false);
+});

@@ -90,10 +90,11 @@ export function corpusSlices(root?: string): {
   });
 }
 
-function rawImageOf(split: ProvenancedSplit, i: number): RawImage {
+/** Item `i` of an in-memory (MedMNIST) split, or of a subset of one, as 8-bit RGB (a copy). */
+export function rawImageOf(split: ProvenancedSplit, i: number): RawImage {
   const base = split instanceof SubsetSplit ? split.root() : split;
   const pos = split instanceof SubsetSplit ? split.position(i) : i;
-  if (!(base instanceof ArraySplit)) throw new Error('mini corpus: expected an in-memory MedMNIST split');
+  if (!(base instanceof ArraySplit)) throw new Error('rawImageOf: expected an in-memory (MedMNIST) split');
   const img = base.image(pos);
   if (img.channels === 3) return { ...img, pixels: img.pixels.slice() };
   const rgb = new Uint8Array(img.height * img.width * 3);

@@ -14,6 +14,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { bundledDataDir } from './bundled';
 import { decodeImage, type RawImage } from './image';
 import { writeFileAtomic } from '../util/fs';
 import { silentProgress, type ProgressSink } from '../util/progress';
@@ -171,11 +172,19 @@ export function prepareImage(img: RawImage, spec: PrepareSpec): RawImage {
   return { pixels: out, height: size, width: size, channels: co };
 }
 
-/** Where prepared images are kept: `PRIMED_IMAGE_CACHE`, else `$PRIMED_CACHE_DIR/images`, else `~/.cache/primed/images`. */
+/**
+ * Where prepared images are kept: `PRIMED_IMAGE_CACHE`, else `images/` in primed's cache folder
+ * (`PRIMED_CACHE_DIR`, else `.cache/` beside the bundled data, as `cacheDir()`), else
+ * `~/.cache/primed/images` when there is no bundled data.
+ */
 export function imageCacheDir(): string {
   if (process.env.PRIMED_IMAGE_CACHE) return path.resolve(process.env.PRIMED_IMAGE_CACHE);
   if (process.env.PRIMED_CACHE_DIR) return path.resolve(process.env.PRIMED_CACHE_DIR, 'images');
-  return path.join(os.homedir(), '.cache', 'primed', 'images');
+  try {
+    return path.resolve(bundledDataDir(), '..', '.cache', 'images');
+  } catch {
+    return path.join(os.homedir(), '.cache', 'primed', 'images');
+  }
 }
 
 const hashMemo = new Map<string, { size: number; mtimeMs: number; hash: string }>();
