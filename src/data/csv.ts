@@ -23,7 +23,13 @@ export function parseCsv(text: string, file: string): { rows: string[][]; lines:
     if (quoted) {
       if (ch === '"') {
         if (text[i + 1] === '"') (field += '"'), i++;
-        else quoted = false;
+        else {
+          quoted = false;
+          const next = text[i + 1];
+          if (next !== undefined && next !== ',' && next !== '\n' && next !== '\r') {
+            throw new Error(`${file}: line ${line}: text after the closing quote of a field opened on line ${rowLine} (a stray or unescaped quote? write "" inside quotes)`);
+          }
+        }
       } else {
         if (ch === '\n') line++;
         field += ch;

@@ -34,6 +34,16 @@ function isNumeric(cell: string): boolean {
   return cell.trim() !== '' && Number.isFinite(Number(cell));
 }
 
+/** A number that is not finite (`NaN`, `inf`, `-Infinity`): a bad value, never a header or a label. */
+function isNonFiniteNumber(cell: string): boolean {
+  return /^[+-]?(nan|inf|infinity)$/i.test(cell.trim());
+}
+
+/** Whether a cell reads as text (a header or row label), not as a number, finite or not. */
+function isText(cell: string): boolean {
+  return !isNumeric(cell) && !isNonFiniteNumber(cell);
+}
+
 function splitCsvLine(line: string): string[] {
   const cells: string[] = [];
   let cur = '';
@@ -69,12 +79,12 @@ export function parseMatrixCsv(text: string, where = 'csv'): MatrixFile {
   if (lines.length === 0) throw new Error(`${where}: no rows`);
   let table = lines.map(({ l, n }) => ({ cells: splitCsvLine(l), n }));
   let columns: string[] | undefined;
-  if (table[0].cells.some((c) => !isNumeric(c))) {
+  if (table[0].cells.some(isText) && !table[0].cells.some(isNonFiniteNumber)) {
     columns = table[0].cells;
     table = table.slice(1);
     if (table.length === 0) throw new Error(`${where}: only a header row, no numbers`);
   }
-  const labelled = table.every((r) => !isNumeric(r.cells[0]));
+  const labelled = table.every((r) => isText(r.cells[0]));
   if (labelled) {
     table = table.map((r) => ({ cells: r.cells.slice(1), n: r.n }));
     if (columns && columns.length === table[0].cells.length + 1) columns = columns.slice(1);

@@ -10,7 +10,7 @@
 export type AccuracyMatrix = number[][];
 
 /**
- * Checks that `m` is a non-empty square matrix of finite numbers and returns it.
+ * Checks that `m` is a non-empty square matrix of finite numbers in [0, 100] (percentages) and returns it.
  * Errors name the source (`where`), the row and, where it applies, the column.
  */
 export function validateMatrix(m: unknown, where = 'matrix'): AccuracyMatrix {
@@ -25,8 +25,9 @@ export function validateMatrix(m: unknown, where = 'matrix'): AccuracyMatrix {
     }
     row.forEach((v: unknown, c) => {
       if (typeof v !== 'number' || !Number.isFinite(v)) {
-        throw new Error(`${where}: row ${r}, column ${c} is ${JSON.stringify(v)}, not a finite number`);
+        throw new Error(`${where}: row ${r}, column ${c} is ${JSON.stringify(v) ?? String(v)}, not a finite number`);
       }
+      if (v < 0 || v > 100) throw new Error(`${where}: row ${r}, column ${c} is ${v}, outside [0, 100] (accuracies are percentages)`);
     });
   });
   return m as AccuracyMatrix;
@@ -37,7 +38,8 @@ export function validateRow(row: unknown, length: number, where = 'row'): number
   if (!Array.isArray(row)) throw new Error(`${where}: expected an array of numbers`);
   if (row.length !== length) throw new Error(`${where}: has ${row.length} values, expected ${length} (one per dataset)`);
   row.forEach((v: unknown, c) => {
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${where}: column ${c} is ${JSON.stringify(v)}, not a finite number`);
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${where}: column ${c} is ${JSON.stringify(v) ?? String(v)}, not a finite number`);
+    if (v < 0 || v > 100) throw new Error(`${where}: column ${c} is ${v}, outside [0, 100] (accuracies are percentages)`);
   });
   return row as number[];
 }

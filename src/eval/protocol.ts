@@ -16,7 +16,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { currentBackend, type BackendInfo } from '../backend';
 import { acquireFolderLock } from '../util/lock';
-import { readJson, replaceDirAtomic, stableStringify, writeFileAtomic, writeJsonAtomic } from '../util/fs';
+import { readJson, recoverDirSwap, removeStaleTempFiles, replaceDirAtomic, stableStringify, writeFileAtomic, writeJsonAtomic } from '../util/fs';
 import { silentProgress, type ProgressSink } from '../util/progress';
 import { macroOvrAuc } from './auc';
 import { matrixToCsv } from './matrix-io';
@@ -273,6 +273,11 @@ function discardRun(runDir: string, resultFile: string): void {
 async function runLocked(options: ProtocolOptions, resultFile: string, T: number, keep: 'last' | 'final' | 'all', progress: ProgressSink): Promise<ProtocolResult> {
   const { tasks, learner, runDir } = options;
   if (options.fresh) discardRun(runDir, resultFile);
+  // What a writer killed mid-write left: its temp files here, its temp/old state folders.
+  removeStaleTempFiles(runDir);
+  const stateRoot = path.join(runDir, 'state');
+  const rows = fs.existsSync(stateRoot) ? fs.readdirSync(stateRoot).map((n) => /^\.?(row-\d+)(\.old-|\.tmp-|$)/.exec(n)?.[1]) : [];
+  for (const n of new Set(rows)) if (n) recoverDirSwap(path.join(stateRoot, n));
 
   let result: ProtocolResult;
   if (fs.existsSync(resultFile)) {

@@ -26,7 +26,7 @@ export function checkVector(v: ArrayLike<number>, dim: number, where: string): v
   let nonZero = false;
   for (let j = 0; j < v.length; j++) {
     const x = v[j];
-    if (typeof x !== 'number' || !Number.isFinite(x)) throw new Error(`${where}: component ${j} is ${JSON.stringify(x) ?? String(x)}, not a finite number`);
+    if (typeof x !== 'number' || !Number.isFinite(x)) throw new Error(`${where}: component ${j} is ${typeof x === 'number' ? String(x) : JSON.stringify(x) ?? String(x)}, not a finite number`);
     if (x !== 0) nonZero = true;
   }
   if (!nonZero && dim > 0) throw new Error(`${where}: vector is all zeros`);

@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { DualEncoderLike } from '../model/types';
-import { readJson, replaceDirAtomic, writeJsonAtomic } from '../util/fs';
+import { readJson, recoverDirSwap, replaceDirAtomic, writeJsonAtomic } from '../util/fs';
 import type { AdamW } from './optimizer';
 import type { TrainerPlugin } from './plugin';
 import { disposeWeights, readWeightsFile, restoreWeights, snapshotWeights, writeWeightsFile, type WeightSnapshot } from './weights';
@@ -88,8 +88,10 @@ export async function saveCheckpoint(dir: string, content: CheckpointContent): P
   });
 }
 
-/** Reads `state.json` of a checkpoint, or undefined when `dir` holds none. */
+/** Reads `state.json` of a checkpoint, or undefined when `dir` holds none; first recovers a swap a killed writer left half done (`recoverDirSwap`). */
 export function readCheckpointState(dir: string): CheckpointState | undefined {
+  // A writer killed between the swap's two renames left the previous checkpoint aside: put it back.
+  recoverDirSwap(dir, (c) => fs.existsSync(path.join(c, 'state.json')));
   const file = path.join(dir, 'state.json');
   if (!fs.existsSync(file)) return undefined;
   const s = readJson<CheckpointState>(file);

@@ -103,6 +103,28 @@ export function recoverDirSwap(dir: string, isComplete?: (candidate: string) => 
   return touched;
 }
 
+/**
+ * Removes the temp files {@link writeFileAtomic} left in folder `dir` when its process was killed
+ * mid-write (`<name>.<pid>.<time>.tmp` whose pid is dead). Returns the names removed.
+ */
+export function removeStaleTempFiles(dir: string): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const n of names) {
+    const m = /\.(\d+)\.\d+\.tmp$/.exec(n);
+    if (m && !pidAlive(Number(m[1]))) {
+      fs.rmSync(path.join(dir, n), { force: true });
+      removed.push(n);
+    }
+  }
+  return removed;
+}
+
 function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import type { MemoryEntry } from '../types';
 import { validateEntry } from '../entries';
 import { safeRelativePath } from './safe-path';
+import { forEachLine, readUtf8 } from '../../util/lines';
 
 /** Entries read by an importer, with the folder their image paths are relative to. */
 export interface ImportResult {
@@ -17,21 +18,36 @@ export interface ImportResult {
   entries: MemoryEntry[];
 }
 
-/** Splits CSV text (RFC 4180: quoted fields, doubled quotes, newlines inside quotes) into rows. */
-export function parseCsv(text: string): string[][] {
+/**
+ * Splits CSV text (RFC 4180: quoted fields, doubled quotes, newlines inside quotes) into rows.
+ * Quoting errors are refused, naming `file` and the line: a quote that is never closed, and text
+ * after a closing quote (the usual sign of a stray quote that swallowed the rows after it).
+ */
+export function parseCsv(text: string, file = 'csv'): string[][] {
   const rows: string[][] = [];
   let row: string[] = [];
   let field = '';
   let quoted = false;
+  let line = 1;
+  let quoteLine = 1;
   for (let i = 0; i < text.length; i++) {
     const ch = text[i];
+    if (ch === '\n') line++;
     if (quoted) {
       if (ch === '"' && text[i + 1] === '"') {
         field += '"';
         i++;
-      } else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"' && field === '') quoted = true;
+      } else if (ch === '"') {
+        quoted = false;
+        const next = text[i + 1];
+        if (next !== undefined && next !== ',' && next !== '\n' && next !== '\r') {
+          throw new Error(`${file}:${line}: text after the closing quote of a field opened on line ${quoteLine} (a stray or unescaped quote? write "" inside quotes)`);
+        }
+      } else field += ch;
+    } else if (ch === '"' && field === '') {
+      quoted = true;
+      quoteLine = line;
+    }
     else if (ch === ',') {
       row.push(field);
       field = '';
@@ -43,6 +59,7 @@ export function parseCsv(text: string): string[][] {
       field = '';
     } else field += ch;
   }
+  if (quoted) throw new Error(`${file}:${quoteLine}: unterminated quoted field (a quote opened here is never closed)`);
   if (field !== '' || row.length) {
     row.push(field);
     rows.push(row);
@@ -51,6 +68,9 @@ export function parseCsv(text: string): string[][] {
 }
 
 function finish(raw: Record<string, unknown>, where: string, fallbackId: string, root: string): MemoryEntry {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new Error(`${where}: expected a JSON object with a "caption" field, got ${raw === null ? 'null' : Array.isArray(raw) ? 'an array' : typeof raw}`);
+  }
   const caption = (raw.caption ?? raw.text) as string;
   const e: MemoryEntry = { id: raw.id === undefined || raw.id === '' ? fallbackId : String(raw.id), caption };
   if (raw.image !== undefined && raw.image !== '') {
@@ -66,26 +86,28 @@ function finish(raw: Record<string, unknown>, where: string, fallbackId: string,
 /** Reads a JSONL file of entries (one JSON object per line). */
 export function importJsonl(file: string): ImportResult {
   const root = path.dirname(path.resolve(file));
-  const text = fs.readFileSync(file, 'utf8');
   const entries: MemoryEntry[] = [];
-  text.split('\n').forEach((line, i) => {
+  // Line by line: files of any size, strict UTF-8 (errors name the file and line).
+  forEachLine(file, (line, n) => {
     if (line.trim() === '') return;
     let raw: Record<string, unknown>;
     try {
       raw = JSON.parse(line);
     } catch (err) {
-      throw new Error(`${file}:${i + 1}: invalid JSON (${(err as Error).message})`);
+      throw new Error(`${file}:${n}: invalid JSON (${(err as Error).message})`);
     }
-    entries.push(finish(raw, `${file}:${i + 1}`, `${path.basename(file)}:${i + 1}`, root));
+    entries.push(finish(raw, `${file}:${n}`, `${path.basename(file)}:${n}`, root));
   });
+  if (entries.length === 0) throw new Error(`${file}: no entries (the file is empty)`);
   return { root, entries };
 }
 
 /** Reads a CSV file with a header row that has a `caption` (or `text`) column. */
 export function importCsv(file: string): ImportResult {
   const root = path.dirname(path.resolve(file));
-  const rows = parseCsv(fs.readFileSync(file, 'utf8'));
+  const rows = parseCsv(readUtf8(file), file);
   if (rows.length === 0) throw new Error(`${file}: empty CSV`);
+  if (rows.length === 1) throw new Error(`${file}: no entries (only a header row)`);
   const header = rows[0].map((h) => h.trim());
   if (!header.includes('caption') && !header.includes('text')) throw new Error(`${file}: the header needs a "caption" column (found ${header.join(', ')})`);
   const known = new Set(['id', 'caption', 'text', 'image', 'domain']);

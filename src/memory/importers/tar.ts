@@ -87,6 +87,9 @@ export function listTar(file: string): TarMember[] {
       } else {
         const full = paxPath ?? longName ?? name;
         longName = paxPath = undefined;
+        if (type === '1' || type === '2') {
+          throw new Error(`${file}: member ${JSON.stringify(full)} is a ${type === '1' ? 'hard' : 'symbolic'} link, which is not imported; put the file itself in the shard`);
+        }
         if (type === '0' || type === '\0') out.push({ name: full, offset: dataStart, size });
         lastName = full;
       }

@@ -13,6 +13,17 @@ import type { ImportResult } from './table';
 
 const IMAGE_EXT = new Set(['jpg', 'jpeg', 'png']);
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Strict UTF-8 text of a member; bytes that are not UTF-8 are an error naming the member. */
+function utf8(bytes: Uint8Array, where: string): string {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    throw new Error(`${where}: not valid UTF-8 text`);
+  }
+}
+
 function splitKey(name: string): { key: string; ext: string } {
   const slash = name.lastIndexOf('/');
   const dot = name.indexOf('.', slash + 1);
@@ -23,6 +34,8 @@ function splitKey(name: string): { key: string; ext: string } {
 export function importShard(shardFile: string, shardRel: string): MemoryEntry[] {
   const groups = new Map<string, Map<string, TarMember>>();
   for (const m of listTar(shardFile)) {
+    // Images are addressed as tar://<shard>#<member>: a '#' in the name could not be read back.
+    if (m.name.includes('#')) throw new Error(`${shardFile}: member ${JSON.stringify(m.name)} has a '#' in its name, which image references cannot address; rename it`);
     const { key, ext } = splitKey(m.name);
     if (!groups.has(key)) groups.set(key, new Map());
     groups.get(key)!.set(ext, m);
@@ -36,7 +49,7 @@ export function importShard(shardFile: string, shardRel: string): MemoryEntry[] 
     if (json) {
       let obj: Record<string, unknown>;
       try {
-        obj = JSON.parse(Buffer.from(readTarMember(shardFile, json.offset, json.size)).toString('utf8'));
+        obj = JSON.parse(utf8(readTarMember(shardFile, json.offset, json.size), `${shardFile}: member ${json.name}`));
       } catch (err) {
         throw new Error(`${where}: malformed .json member (${(err as Error).message})`);
       }
@@ -45,7 +58,7 @@ export function importShard(shardFile: string, shardRel: string): MemoryEntry[] 
       meta = rest;
     }
     const txt = members.get('txt');
-    if (txt && caption === undefined) caption = Buffer.from(readTarMember(shardFile, txt.offset, txt.size)).toString('utf8').trim();
+    if (txt && caption === undefined) caption = utf8(readTarMember(shardFile, txt.offset, txt.size), `${shardFile}: member ${txt.name}`).trim();
     if (typeof caption !== 'string' || caption.trim() === '') throw new Error(`${where}: no caption (needs a .txt member or a .json member with "caption")`);
     const imgExt = [...members.keys()].find((e) => IMAGE_EXT.has(e));
     const entry: MemoryEntry = { id: `${shardRel}#${key}`, caption };
@@ -71,6 +84,11 @@ export function importShards(dir: string): ImportResult {
   const root = path.resolve(stat.isDirectory() ? dir : path.dirname(dir));
   const shards = stat.isDirectory() ? fs.readdirSync(dir).filter((f) => f.endsWith('.tar')).sort() : [path.basename(dir)];
   if (shards.length === 0) throw new Error(`${dir}: no .tar shards found`);
+  for (const s of shards) {
+    if (s.includes('#')) throw new Error(`${path.join(root, s)}: a shard name with '#' cannot be addressed by image references; rename it`);
+    if (fs.statSync(path.join(root, s)).size === 0) throw new Error(`${path.join(root, s)}: empty shard (0 bytes)`);
+  }
   const entries = shards.flatMap((s) => importShard(path.join(root, s), s));
+  if (entries.length === 0) throw new Error(`${dir}: no entries in ${shards.length === 1 ? 'the shard' : `${shards.length} shards`}`);
   return { root, entries };
 }
