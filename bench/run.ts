@@ -4,13 +4,14 @@
  * with the machine, and summarised in bench/README.md.
  *
  *   npm run bench -- [--only train,primed,eval,memory,e2e] [--quick] [--models mini,vitb16-2l]
- *                    [--backends wasm,cpu] [--kernels auto|off|native|both]
+ *                    [--backends torch,wasm,cpu] [--kernels auto|off|native|both]
  */
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeJsonAtomic } from '../src/util/fs';
 import { probePackages } from '../src/backend';
 import { nativeAddonProblem } from '../src/backend/kernels';
+import { torchAddonProblem } from '../src/backend/torch';
 import { BENCH_MODELS } from './lib/cases';
 import { measureEndToEnd } from './lib/e2e';
 import type { KernelChoice } from './lib/kernel-choice';
@@ -20,7 +21,7 @@ import { defaultTorchThreads, measureThroughput } from './lib/throughput';
 import { TIMING } from './lib/timing';
 
 const FIGURES = ['train', 'primed', 'eval', 'memory', 'e2e'] as const;
-const BACKENDS = ['wasm', 'cpu', 'tensorflow'] as const;
+const BACKENDS = ['torch', 'wasm', 'cpu', 'tensorflow'] as const;
 
 function list<T extends string>(option: string, value: string, allowed: readonly T[]): T[] {
   const items = value.split(',').map((s) => s.trim()).filter(Boolean);
@@ -47,7 +48,9 @@ async function main(): Promise<void> {
   });
   const only = list('only', values.only!, FIGURES);
   const models = list('models', values.models!, BENCH_MODELS.map((m) => m.name)).map((n) => BENCH_MODELS.find((m) => m.name === n)!);
-  const backends = values.backends ? list('backends', values.backends, BACKENDS) : (['wasm', 'cpu', ...(tfjsNodePresent() ? ['tensorflow' as const] : [])] as Array<(typeof BACKENDS)[number]>);
+  const backends = values.backends
+    ? list('backends', values.backends, BACKENDS)
+    : ([...(torchAddonProblem() ? [] : ['torch' as const]), 'wasm', 'cpu', ...(tfjsNodePresent() ? ['tensorflow' as const] : [])] as Array<(typeof BACKENDS)[number]>);
   const kernelMode = list('kernels', values.kernels!, ['auto', 'off', 'native', 'both'])[0];
   const problem = nativeAddonProblem();
   const kernels: KernelChoice[] =

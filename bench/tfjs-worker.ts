@@ -9,6 +9,7 @@
 import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend';
+import { torchMemory, torchSync } from '../src/backend/torch';
 import { buildWorkload, type WorkloadSpec } from './lib/workloads';
 import { timeRuns, type TimingOptions } from './lib/timing';
 import { applyKernelChoice, type KernelChoice } from './lib/kernel-choice';
@@ -18,7 +19,13 @@ export interface WorkerCase {
   /** Workload kind. */
   kind: 'train' | 'primed' | 'eval';
   /** tfjs backend. */
-  backend: 'wasm' | 'cpu' | 'tensorflow';
+  backend: 'torch' | 'wasm' | 'cpu' | 'tensorflow';
+  /** Compute threads (torch: libtorch intra-op threads). */
+  threads?: number;
+  /** torch device (`cpu`, `cuda`, ...). */
+  device?: string;
+  /** torch matmul precision on CUDA. */
+  precision?: 'fp32' | 'tf32';
   /** Model, batch, seed. */
   spec: WorkloadSpec;
   /** Timing budget. */
@@ -33,11 +40,16 @@ async function main(): Promise<void> {
   const c = JSON.parse(fs.readFileSync(file, 'utf8')) as WorkerCase;
   // native: false: initBackend would otherwise register the native matmul kernels itself (with
   // every core), and the "off" rows would not measure the backend's own kernels.
-  const backend = await initBackend({ backend: c.backend, native: false });
+  const backend = await initBackend({ backend: c.backend, native: false, threads: c.threads, device: c.device, precision: c.precision });
   const kernels = applyKernelChoice(c.kernels ?? 'off', backend.name);
   const before = tf.memory().numTensors;
   const w = buildWorkload(c.kind, c.spec);
-  const times = await timeRuns(() => w.run(), c.timing);
+  // CUDA work is asynchronous: each timed run ends when the device is done.
+  const sync = backend.name === 'torch' ? torchSync : () => {};
+  const times = await timeRuns(() => {
+    w.run();
+    sync();
+  }, c.timing);
   const result = {
     secondsPerIter: times,
     backend,
@@ -49,7 +61,7 @@ async function main(): Promise<void> {
   };
   w.dispose();
   const leaked = tf.memory().numTensors - before;
-  process.stdout.write(JSON.stringify({ ...result, leakedTensors: leaked }) + '\n');
+  process.stdout.write(JSON.stringify({ ...result, leakedTensors: leaked, torchMemory: torchMemory() }) + '\n');
 }
 
 main().catch((err) => {

@@ -58,7 +58,7 @@ export interface ThroughputPlan {
   /** Batch. */
   batch: number;
   /** tfjs backends to try. */
-  backends: Array<'wasm' | 'cpu' | 'tensorflow'>;
+  backends: Array<'torch' | 'wasm' | 'cpu' | 'tensorflow'>;
   /** Kernel choices per backend (native only where the addon loads). */
   kernels: KernelChoice[];
   /** Timing. */
@@ -82,6 +82,7 @@ interface WorkerOut {
   refIds: number[][];
   leakedTensors: number;
   rssMiB: number;
+  torchMemory?: { tensors: number; bytes: number };
 }
 
 const WORKER = path.join(__dirname, '..', 'tfjs-worker.ts');
@@ -101,17 +102,23 @@ export function measureThroughput(plan: ThroughputPlan, machine: MachineInfo, lo
       skipped.push(`tfjs ${backend}: ${why}`);
       continue;
     }
-    for (const kernels of plan.kernels) {
-      const label = `tfjs ${backend}${kernels === 'native' ? ' + native matmul' : ''}`;
+    // torch runs once per peer thread count (equal threads on both sides); the others once per kernel choice.
+    const variants: Array<{ kernels: KernelChoice; threads?: number }> =
+      backend === 'torch' ? plan.torchThreads.map((threads) => ({ kernels: 'off' as const, threads })) : plan.kernels.map((kernels) => ({ kernels }));
+    for (const { kernels, threads } of variants) {
+      const label =
+        backend === 'torch'
+          ? `tfjs torch cpu ${threads} thread${threads === 1 ? '' : 's'}`
+          : `tfjs ${backend}${kernels === 'native' ? ' + native matmul' : ''}`;
       log(`${figure}: ${label}`);
-      const c: WorkerCase = { kind, backend, spec, timing: plan.timing, kernels };
+      const c: WorkerCase = { kind, backend, spec, timing: plan.timing, kernels, ...(threads ? { threads, device: 'cpu' } : {}) };
       try {
         const out = runJsonChild<WorkerOut>(`${figure} ${label}`, process.execPath, ['--import', 'tsx', WORKER], c);
         shared ??= out;
         const m = median(out.secondsPerIter);
         ours.push({
           label, imagesPerSec: batch / m, medianSeconds: m, runs: out.secondsPerIter.length,
-          details: { backend: out.backend, kernels: out.kernels, leakedTensors: out.leakedTensors, rssMiB: Math.round(out.rssMiB) },
+          details: { backend: out.backend, kernels: out.kernels, leakedTensors: out.leakedTensors, rssMiB: Math.round(out.rssMiB), ...(out.torchMemory ? { torchMemory: out.torchMemory } : {}) },
         });
       } catch (err) {
         skipped.push(`${label}: ${(err as Error).message}`);

@@ -1,30 +1,38 @@
 /**
  * Picks and reports the TensorFlow.js backend.
  *
- * Order of preference: `tensorflow` (the native binding of `@tensorflow/tfjs-node-gpu`, then
- * `@tensorflow/tfjs-node`), then `wasm` (SIMD, threads = cores where the runtime allows it),
- * then the pure-JS `cpu`. `PRIMED_BACKEND` or the `backend` option forces one; a forced backend
- * that is not available is an error that says why.
+ * Order of preference: `torch` (primed's libtorch addon, `npm run build:torch`; CUDA when libtorch
+ * sees a GPU, else CPU), then `tensorflow` (the native binding of `@tensorflow/tfjs-node-gpu`,
+ * then `@tensorflow/tfjs-node`, when their optional binding is present), then `wasm` (SIMD, plus
+ * the optional OpenBLAS matmul kernels), then the pure-JS `cpu`. `PRIMED_BACKEND` or the `backend`
+ * option forces one; a forced backend that is not available is an error that says why.
  */
 import * as tf from '@tensorflow/tfjs';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { registerNativeKernels } from './kernels';
+import { parseTorchDevice, registerTorchBackend, torchAddonProblem, type TorchBackendInfo, type TorchPrecision } from './torch';
 
 /** Backend names primed knows about, best first. */
-export const BACKEND_NAMES = ['tensorflow', 'wasm', 'cpu'] as const;
+export const BACKEND_NAMES = ['torch', 'tensorflow', 'wasm', 'cpu'] as const;
 /** A backend name. */
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
 /** What was chosen, recorded with every run. */
 export interface BackendInfo {
-  /** tfjs backend name (`tensorflow`, `wasm` or `cpu`). */
+  /** tfjs backend name (`torch`, `tensorflow`, `wasm` or `cpu`). */
   name: BackendName;
   /** Which npm package provides it. */
   package: string;
-  /** Threads the backend computes with (1 when single-threaded). */
+  /** Threads the backend computes with (1 when single-threaded; libtorch's intra-op threads on `torch`). */
   threads: number;
+  /** Where tensors live: `cpu`, `cuda:N` or `mps` on `torch`; `cpu` elsewhere. */
+  device?: string;
+  /** Matmul precision on CUDA (`fp32` or `tf32`); `fp32` everywhere else. */
+  precision?: TorchPrecision;
+  /** libtorch, its device and build, on the `torch` backend. */
+  torch?: TorchBackendInfo;
   /** Whether WASM SIMD is in use (wasm only). */
   simd?: boolean;
   /** Version of `@tensorflow/tfjs-core`. */
@@ -61,7 +69,11 @@ export interface PackageProbe {
 export interface InitBackendOptions {
   /** Force a backend; overrides `PRIMED_BACKEND`. */
   backend?: BackendName;
-  /** wasm threads; default: the number of cores. */
+  /** torch: `cpu`, `cuda`, `cuda:N` or `mps`; overrides `PRIMED_DEVICE`. Default: CUDA when available, else CPU. */
+  device?: string;
+  /** torch on CUDA: `fp32` (default) or `tf32` matmuls; overrides `PRIMED_PRECISION`. */
+  precision?: TorchPrecision;
+  /** Compute threads (torch's intra-op threads, wasm threads); default: the number of cores. */
   threads?: number;
   /** Print the choice to stderr. Default false. */
   verbose?: boolean;
@@ -138,7 +150,8 @@ export function probePackages(): PackageProbe[] {
 
 function parseForced(value: string, source: string): BackendName {
   const v = value.trim().toLowerCase();
-  if (v === 'node' || v === 'tfjs-node' || v === 'native') return 'tensorflow';
+  if (v === 'node' || v === 'tfjs-node') return 'tensorflow';
+  if (v === 'libtorch') return 'torch';
   if ((BACKEND_NAMES as readonly string[]).includes(v)) return v as BackendName;
   throw new Error(`${source}: unknown backend "${value}"; expected one of ${BACKEND_NAMES.join(', ')}`);
 }
@@ -191,14 +204,41 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     forced = parseForced(process.env.PRIMED_BACKEND, 'environment variable PRIMED_BACKEND');
     reason = 'forced by PRIMED_BACKEND';
   }
-  if (current && (!forced || forced === current.name)) return current;
+  const deviceOption = options.device ?? (process.env.PRIMED_DEVICE ? parseTorchDevice(process.env.PRIMED_DEVICE, 'environment variable PRIMED_DEVICE') : undefined);
+  const precisionOption = options.precision ?? (process.env.PRIMED_PRECISION as TorchPrecision | undefined);
+  if (precisionOption !== undefined && precisionOption !== 'fp32' && precisionOption !== 'tf32') {
+    throw new Error(`${options.precision ? 'option precision' : 'environment variable PRIMED_PRECISION'}: expected fp32 or tf32, got "${precisionOption}"`);
+  }
+  if (current && (!forced || forced === current.name)) {
+    const sameDevice = !deviceOption || current.name !== 'torch' || sameTorchDevice(deviceOption, current.device);
+    const samePrecision = !precisionOption || current.name !== 'torch' || precisionOption === current.precision;
+    if (sameDevice && samePrecision) return current;
+  }
 
   const threads = options.threads ?? os.cpus().length;
   const tfjsVersion = tf.version_core;
   const candidates: BackendName[] = forced ? [forced] : [...BACKEND_NAMES];
   const problems: string[] = [];
   for (const name of candidates) {
-    if (name === 'tensorflow') {
+    if (name === 'torch') {
+      const problem = torchAddonProblem();
+      if (problem) {
+        problems.push(`torch: ${problem}`);
+        continue;
+      }
+      try {
+        const info = registerTorchBackend({ device: deviceOption, threads, precision: precisionOption });
+        if (await tf.setBackend('torch')) {
+          await tf.ready();
+          current = { name, package: 'primed torch addon (libtorch)', threads: info.threads, device: info.device, precision: info.precision, torch: info, tfjsVersion, reason };
+          break;
+        }
+        problems.push('torch: tf.setBackend("torch") failed');
+      } catch (err) {
+        if (forced) throw err;
+        problems.push(`torch: ${(err as Error).message}`);
+      }
+    } else if (name === 'tensorflow') {
       const probes = [probeNative('@tensorflow/tfjs-node-gpu'), probeNative('@tensorflow/tfjs-node')];
       const usable = probes.find((p) => p.usable);
       if (usable && (await tf.setBackend('tensorflow'))) {
@@ -224,7 +264,12 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   if (!current || (forced && current.name !== forced)) {
     throw new Error(`backend "${forced}" (${reason}) is not available: ${problems.join('; ')}`);
   }
-  if (current.name !== 'tensorflow') {
+  if (current.name !== 'torch') {
+    if (deviceOption && deviceOption !== 'cpu') throw new Error(`device ${deviceOption} needs the torch backend; ${current.name} runs on the CPU only`);
+    current.device = 'cpu';
+    current.precision = 'fp32';
+  }
+  if (current.name === 'wasm' || current.name === 'cpu') {
     const wanted = options.native ?? process.env.PRIMED_NATIVE !== '0';
     const st = wanted
       ? registerNativeKernels(current.name, { threads: options.nativeThreads ?? os.cpus().length })
@@ -233,6 +278,51 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   }
   if (options.verbose) process.stderr.write(`primed: backend ${describeBackend(current)}\n`);
   return current;
+}
+
+function sameTorchDevice(wanted: string, actual: string | undefined): boolean {
+  if (wanted === 'cuda') return actual?.startsWith('cuda') ?? false;
+  return wanted === actual;
+}
+
+/**
+ * What sets a backend's numerics, as recorded with results and in numeric cache keys: backend,
+ * device, precision and thread counts (sums split over another number of threads can differ in
+ * the last bits), and the library versions.
+ */
+export interface BackendIdentity {
+  /** Backend name. */
+  name: BackendName;
+  /** Device (`cpu`, `cuda:0`, ...). */
+  device: string;
+  /** Matmul precision (`fp32` or `tf32`). */
+  precision: TorchPrecision;
+  /** Compute threads. */
+  threads: number;
+  /** BLAS threads of the native matmul kernels (wasm/cpu), 0 when they are not in use. */
+  nativeThreads: number;
+  /** tfjs-core version. */
+  tfjsVersion: string;
+  /** libtorch version on `torch`. */
+  libtorch?: string;
+}
+
+/** The numerics-relevant identity of a backend (see {@link BackendIdentity}). */
+export function backendIdentity(info: BackendInfo): BackendIdentity {
+  return {
+    name: info.name,
+    device: info.device ?? 'cpu',
+    precision: info.precision ?? 'fp32',
+    threads: info.threads,
+    nativeThreads: info.native?.active ? info.native.threads ?? 1 : 0,
+    tfjsVersion: info.tfjsVersion,
+    ...(info.torch ? { libtorch: info.torch.libtorch } : {}),
+  };
+}
+
+/** One line naming a backend identity, e.g. `torch on cuda:0 (tf32, 16 threads)`. */
+export function describeIdentity(id: Pick<BackendIdentity, 'name' | 'device' | 'precision' | 'threads'>): string {
+  return `${id.name} on ${id.device ?? 'cpu'} (${id.precision ?? 'fp32'}, ${id.threads} thread${id.threads === 1 ? '' : 's'})`;
 }
 
 /** The backend chosen by {@link initBackend}, or undefined before it ran. */
@@ -245,7 +335,16 @@ export function describeBackend(info: BackendInfo): string {
   const t = `${info.threads} thread${info.threads === 1 ? '' : 's'}`;
   const simd = info.simd ? ', SIMD' : '';
   const native = info.native?.active ? `, native matmul (${info.native.threads} BLAS thread${info.native.threads === 1 ? '' : 's'})` : '';
+  if (info.torch) {
+    const cuda = info.torch.cuda ? `, CUDA ${formatCudaVersion(info.torch.cudaVersion)}` : '';
+    return `torch (libtorch ${info.torch.libtorch} on ${info.device}${cuda}, ${info.precision}, ${t}) tfjs ${info.tfjsVersion}, ${info.reason}`;
+  }
   return `${info.name} (${info.package}, ${t}${simd}${native}) tfjs ${info.tfjsVersion}, ${info.reason}`;
+}
+
+/** `12040` -> `12.4`. */
+export function formatCudaVersion(v: number): string {
+  return v > 0 ? `${Math.floor(v / 1000)}.${Math.floor((v % 1000) / 10)}` : 'none';
 }
 
 /** Everything `primed doctor` prints. */
@@ -262,6 +361,8 @@ export interface DoctorReport {
   cpus: number;
   /** Optional packages and whether they are usable. */
   packages: PackageProbe[];
+  /** The torch addon: loaded, or why not. */
+  torchAddon: { usable: boolean; problem?: string };
   /** What would make a faster backend available. */
   advice: string[];
 }
@@ -271,11 +372,13 @@ export async function doctor(options: InitBackendOptions = {}): Promise<DoctorRe
   const backend = await initBackend(options);
   const packages = probePackages();
   const advice: string[] = [];
-  if (backend.name !== 'tensorflow') {
+  const torchProblem = torchAddonProblem();
+  if (backend.name !== 'torch') {
     advice.push(
-      'For the native TensorFlow backend, on a host with internet access: ' +
-        'set "@tensorflow/tfjs-node" (or "@tensorflow/tfjs-node-gpu" with CUDA) to true in package.json "allowScripts", ' +
-        'then run `npm rebuild @tensorflow/tfjs-node`; its install script downloads libtensorflow.',
+      torchProblem
+        ? `The torch backend (libtorch, CPU or CUDA) is unavailable: ${torchProblem}. Build it with \`npm run build:torch\` ` +
+            '(Debian: `apt-get install libtorch-dev` first; on a GPU host, PRIMED_TORCH_DIR or the python3 PyTorch install is used).'
+        : 'The torch backend is built but not in use (another backend was forced).',
     );
   }
   if (backend.name === 'wasm' && backend.threads === 1) {
@@ -292,6 +395,7 @@ export async function doctor(options: InitBackendOptions = {}): Promise<DoctorRe
     platform: `${os.platform()} ${os.arch()}`,
     cpus: os.cpus().length,
     packages,
+    torchAddon: { usable: !torchProblem, ...(torchProblem ? { problem: torchProblem } : {}) },
     advice,
   };
 }

@@ -3,6 +3,7 @@
  * activations, an embedding lookup whose gradient runs on every backend, and L2 normalisation.
  */
 import * as tf from '@tensorflow/tfjs';
+import { FUSED_KERNELS, hasFusedKernels, runFused } from '../backend/fused';
 
 /** Swaps the last two axes. */
 export function transposeLast2(x: tf.Tensor): tf.Tensor {
@@ -39,6 +40,7 @@ export function matMul2d(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
  * `x @ wᵀ + b` for an `nn.Linear` weight stored `[out, in]`, on inputs of any rank `[..., in]`.
  */
 export function linear(x: tf.Tensor, weight: tf.Tensor, bias?: tf.Tensor): tf.Tensor {
+  if (hasFusedKernels()) return fusedLinear(x, weight, bias);
   return tf.tidy(() => {
     const inDim = x.shape[x.shape.length - 1];
     const outDim = weight.shape[0];
@@ -49,6 +51,34 @@ export function linear(x: tf.Tensor, weight: tf.Tensor, bias?: tf.Tensor): tf.Te
   });
 }
 
+/**
+ * {@link linear} as one fused kernel (backends with {@link hasFusedKernels}): forward in one call,
+ * backward as `dy @ W`, `dyᵀ @ x` and a column sum over the flattened leading axes.
+ */
+function fusedLinear(x: tf.Tensor, weight: tf.Tensor, bias?: tf.Tensor): tf.Tensor {
+  const inDim = x.shape[x.shape.length - 1];
+  const grads = (dy: tf.Tensor, xs: tf.Tensor, w: tf.Tensor) => {
+    const outDim = w.shape[0];
+    const dy2 = dy.reshape([-1, outDim]) as tf.Tensor2D;
+    const x2 = xs.reshape([-1, inDim]) as tf.Tensor2D;
+    return [tf.matMul(dy2, w as tf.Tensor2D).reshape(xs.shape), tf.matMul(dy2, x2, true, false), tf.sum(dy2, 0)];
+  };
+  if (bias) {
+    const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+      const [xs, w, b, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+      save([xs, w]);
+      return { value: runFused(FUSED_KERNELS.linear, { x: xs, weight: w, bias: b }) as tf.Tensor, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => grads(dy, saved[0], saved[1]) };
+    });
+    return f(x, weight, bias);
+  }
+  const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [xs, w, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    save([xs, w]);
+    return { value: runFused(FUSED_KERNELS.linear, { x: xs, weight: w }) as tf.Tensor, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => grads(dy, saved[0], saved[1]).slice(0, 2) };
+  });
+  return f(x, weight);
+}
+
 /** `x @ w` for a projection stored `[in, out]` (OpenAI's `proj`, `text_projection`). */
 export function project(x: tf.Tensor2D, weight: tf.Tensor): tf.Tensor2D {
   return matMul2d(x, weight as tf.Tensor2D);
@@ -56,6 +86,21 @@ export function project(x: tf.Tensor2D, weight: tf.Tensor): tf.Tensor2D {
 
 /** LayerNorm over the last axis (biased variance, as PyTorch). */
 export function layerNorm(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, eps: number): tf.Tensor {
+  if (hasFusedKernels()) {
+    return tf.tidy(() => {
+      const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+        const [xs, w, b, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+        const [y, mean, rstd] = runFused(FUSED_KERNELS.layerNorm, { x: xs, weight: w, bias: b }, { eps }) as tf.Tensor[];
+        save([xs, mean, rstd, w, b]);
+        return {
+          value: y,
+          gradFunc: (dy: tf.Tensor, s: tf.Tensor[]) =>
+            runFused(FUSED_KERNELS.layerNormGrad, { dy, x: s[0], mean: s[1], rstd: s[2], weight: s[3], bias: s[4] }) as tf.Tensor[],
+        };
+      });
+      return f(x, weight, bias);
+    });
+  }
   return tf.tidy(() => {
     const mean = tf.mean(x, -1, true);
     const centred = tf.sub(x, mean);
@@ -66,6 +111,17 @@ export function layerNorm(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, eps:
 
 /** Exact GELU, `0.5 x (1 + erf(x / √2))` (PyTorch `nn.GELU()`, HF `gelu`). */
 export function gelu(x: tf.Tensor): tf.Tensor {
+  if (hasFusedKernels()) {
+    const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+      const [xs, save] = args as [tf.Tensor, tf.GradSaveFunc];
+      save([xs]);
+      return {
+        value: runFused(FUSED_KERNELS.gelu, { x: xs }, { approximate: 'none' }) as tf.Tensor,
+        gradFunc: (dy: tf.Tensor, s: tf.Tensor[]) => runFused(FUSED_KERNELS.geluGrad, { dy, x: s[0] }, { approximate: 'none' }) as tf.Tensor,
+      };
+    });
+    return f(x);
+  }
   return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2)))));
 }
 

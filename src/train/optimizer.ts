@@ -4,6 +4,7 @@
  * checkpoint can store and restore it bit for bit.
  */
 import * as tf from '@tensorflow/tfjs';
+import { FUSED_KERNELS, hasFusedKernels, runFused } from '../backend/fused';
 
 /** Options of {@link AdamW}; defaults are PyTorch's except weight decay (decisions §2: 0). */
 export interface AdamWOptions {
@@ -71,11 +72,23 @@ export class AdamW {
     const bc1 = 1 - Math.pow(this.beta1, t);
     const bc2Sqrt = Math.sqrt(1 - Math.pow(this.beta2, t));
     const stepSize = lr / bc1;
+    const fused = hasFusedKernels();
     for (const [name, g] of grads) {
       const p = params.get(name);
       if (!p) throw new Error(`AdamW.apply: gradient for unknown parameter ${name}`);
       const m = this.moment(this.m, name, p);
       const v = this.moment(this.v, name, p);
+      if (fused) {
+        // The same update as below in one kernel call (PyTorch's order of operations).
+        tf.tidy(() => {
+          const attrs = { lr, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, weightDecay: this.weightDecay, step: t };
+          const [pNew, mNew, vNew] = runFused(FUSED_KERNELS.adamw, { param: p, grad: g, m, v }, attrs) as tf.Tensor[];
+          m.assign(mNew);
+          v.assign(vNew);
+          p.assign(pNew);
+        });
+        continue;
+      }
       tf.tidy(() => {
         const decayed = this.weightDecay > 0 ? tf.mul(p, 1 - lr * this.weightDecay) : p;
         const mNew = tf.add(tf.mul(m, this.beta1), tf.mul(g, 1 - this.beta1));

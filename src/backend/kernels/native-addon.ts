@@ -25,17 +25,24 @@ export const NATIVE_ADDON_ENV = 'PRIMED_NATIVE_ADDON';
 
 let cached: { addon?: NativeAddon; file: string; problem?: string } | undefined;
 
+/**
+ * The package root (the folder holding native/), found by walking up from this file, so that
+ * addons are found from src/ and from dist/src/ alike.
+ */
+export function packageRoot(): string {
+  let dir = __dirname;
+  for (;;) {
+    if (fs.existsSync(path.join(dir, 'native', 'binding.gyp'))) return dir;
+    const up = path.dirname(dir);
+    if (up === dir) return path.resolve(__dirname, '..', '..', '..');
+    dir = up;
+  }
+}
+
 /** The addon's path: `$PRIMED_NATIVE_ADDON`, else native/build/Release/primed_native.node of this checkout. */
 export function nativeAddonPath(): string {
   if (process.env[NATIVE_ADDON_ENV]) return process.env[NATIVE_ADDON_ENV]!;
-  // Walk up to the package root (the folder holding native/), so this works from src/ and dist/src/.
-  let dir = __dirname;
-  for (;;) {
-    if (fs.existsSync(path.join(dir, 'native', 'binding.gyp'))) return path.join(dir, 'native', 'build', 'Release', 'primed_native.node');
-    const up = path.dirname(dir);
-    if (up === dir) return path.resolve(__dirname, '..', '..', '..', 'native', 'build', 'Release', 'primed_native.node');
-    dir = up;
-  }
+  return path.join(packageRoot(), 'native', 'build', 'Release', 'primed_native.node');
 }
 
 /** Loads the addon once; `problem` says why it is unusable. */
