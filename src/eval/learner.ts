@@ -35,6 +35,25 @@ export interface MethodLearnerOptions {
   beforeTask?: BeforeTaskHook;
   /** Images per evaluation batch. Default 128. */
   evalBatchSize?: number;
+  /**
+   * Receives warnings, e.g. a task whose test accuracy right after training on it is below
+   * chance (training collapsed: a learning rate far too high). Default: printed to stderr.
+   */
+  onWarning?: (message: string) => void;
+}
+
+/**
+ * The warning for a task whose test accuracy right after training on it is below chance
+ * (100 / number of classes), or undefined when it is not. `lr` is named in the advice.
+ */
+export function belowChanceWarning(task: string, accuracy: number, classes: number, lr?: number): string | undefined {
+  if (!(classes >= 2)) return undefined;
+  const chance = 100 / classes;
+  if (!(accuracy < chance)) return undefined;
+  return (
+    `after training on ${task}, its test accuracy is ${accuracy.toFixed(1)}%, below chance (${chance.toFixed(1)}% for ${classes} classes): ` +
+    `training collapsed${lr !== undefined ? `; the learning rate (${lr}) may be far too high` : ''}`
+  );
 }
 
 const WEIGHTS_FILE = 'weights.safetensors';
@@ -44,9 +63,16 @@ export function createMethodLearner(options: MethodLearnerOptions): ProtocolLear
   const { model, tasks, method } = options;
   const evalBatchSize = options.evalBatchSize ?? 128;
   const taskCheckpoint = (t: number) => (options.checkpointDir ? path.join(options.checkpointDir, `task-${t}`) : undefined);
+  const warn = options.onWarning ?? ((m: string) => process.stderr.write(`primed: warning: ${m}\n`));
+  let justTrained: number | undefined;
   return {
     async evaluate(taskIndex: number): Promise<TaskEvaluation> {
       const r = await classify(model, tasks[taskIndex], { batchSize: evalBatchSize });
+      if (taskIndex === justTrained) {
+        justTrained = undefined;
+        const w = belowChanceWarning(tasks[taskIndex].name, r.accuracy, tasks[taskIndex].classNames.length, options.trainer.lr);
+        if (w) warn(w);
+      }
       return { accuracy: r.accuracy, scores: r.scores, labels: r.labels };
     },
     async train(taskIndex, signal) {
@@ -59,6 +85,7 @@ export function createMethodLearner(options: MethodLearnerOptions): ProtocolLear
         checkpointDir: taskCheckpoint(taskIndex),
         progress: signal.progress,
       });
+      justTrained = taskIndex;
     },
     async saveState(dir) {
       fs.mkdirSync(path.join(dir, 'method'), { recursive: true });

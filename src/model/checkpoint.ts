@@ -143,6 +143,11 @@ function buildFromFile(reader: SafetensorsReader, preset: ResolvedPreset, tokeni
   const label = `load ${path.basename(reader.file)}`;
   return new DualEncoder(preset, tokenizer, (spec) => {
     const values = reader.readFloat32(rules.prefix + spec.name);
+    for (let i = 0; i < values.length; i++) {
+      if (!Number.isFinite(values[i])) {
+        throw new Error(`${reader.file}: tensor ${rules.prefix + spec.name} holds ${values[i]} at index ${i}: a weight that is not a finite number (a corrupt file, or weights saved after training diverged)`);
+      }
+    }
     progress({ label, done: ++done, total: specs.length });
     return tf.tensor(values, spec.shape, 'float32');
   }, provenance);
