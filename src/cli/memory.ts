@@ -1,5 +1,7 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { bundledDataDir } from '../data/bundled';
 import { checkArtefactTarget, isInside } from '../util/artefact';
 import { initBackend } from '../backend';
 import { importEntries } from '../memory/importers';
@@ -16,7 +18,8 @@ const USAGE = `primed memory build <dir> --from <file.jsonl|file.csv|shard.tar|s
        primed memory info <dir> [--json]
        primed memory query <dir> "<text>" [--k N] [--json] [--embedder SPEC] [--embedder-id ID]
 ${EMBEDDER_SPEC_HELP}
-Without --embedder, add and query use the memory's own endpoint embedder when it has one.
+Without --embedder, build embeds with the bundled mini model (model:<data>/models/mini) and records the model's path in the manifest;
+add and query use the memory's own embedder: its endpoint, or the model at the recorded path (refused if those weights changed).
 build writes into a new or empty folder; --replace replaces a memory already there (kept until the new one is complete).
 A folder holding anything else is never overwritten. One process writes a memory at a time.`;
 
@@ -59,14 +62,15 @@ export const command: CliCommand = {
     const specOpts = { id: values['embedder-id'], apiKeyEnv: values['api-key-env'], timeoutMs: timeoutS !== undefined ? timeoutS * 1000 : undefined };
     const memoryEmbedder = async (m: Memory) => {
       const id = m.manifest.embedder.id;
-      const e = await queryEmbedderFor(id, values.embedder, specOpts);
-      if (!e) throw new UsageError(`this memory was embedded with ${id}; pass --embedder (and --embedder-id ${id})`);
+      const recorded = m.manifest.embedder.spec;
+      const e = (await queryEmbedderFor(id, values.embedder, specOpts)) ?? (recorded ? await embedderFromSpec(recorded, specOpts) : undefined);
+      if (!e) throw new UsageError(`this memory was embedded with ${id} and records no model path; pass --embedder model:<checkpoint dir> (and --embedder-id ${id})`);
+      m.checkEmbedder(e);
       return e;
     };
     switch (sub) {
       case 'build': {
         if (!values.from) throw new UsageError('build needs --from');
-        if (!values.embedder) throw new UsageError('build needs --embedder');
         const kind = (values.index ?? 'auto') as IndexChoice;
         if (!['exact', 'hnsw', 'auto'].includes(kind)) throw new UsageError(`--index must be exact, hnsw or auto, got ${JSON.stringify(kind)}`);
         if (isInside(values.from, dir) && fs.existsSync(dir)) {
@@ -79,10 +83,11 @@ export const command: CliCommand = {
           throw new UsageError((err as Error).message);
         }
         const { root, entries } = importEntries(values.from);
-        const embedder = await embedderFromSpec(values.embedder, specOpts);
+        const spec = values.embedder ?? `model:${path.join(bundledDataDir(), 'models', 'mini')}`;
+        const embedder = await embedderFromSpec(spec, specOpts);
         const hnsw = { m: int(values.m, 'm'), efConstruction: int(values['ef-construction'], 'ef-construction'), ef: int(values.ef, 'ef') };
         const m = await buildMemory(dir, entries, { embedder, imageRoot: root, progress, replace: values.replace === true, index: { kind, autoThreshold: int(values['auto-threshold'], 'auto-threshold'), hnsw } });
-        process.stdout.write(`built ${dir}: ${m.size} entries, ${m.manifest.index.kind} index, version ${m.manifest.version}\n`);
+        process.stdout.write(`built ${dir}: ${m.size} entries, ${m.manifest.index.kind} index, version ${m.manifest.version}; embedder ${m.manifest.embedder.id}${m.manifest.embedder.spec ? ` from ${m.manifest.embedder.spec}` : ''}\n`);
         return 0;
       }
       case 'add': {
@@ -102,7 +107,7 @@ export const command: CliCommand = {
             [
               `memory    ${dir}`,
               `entries   ${m.size} (${info.withImages} with images)`,
-              `embedder  ${m.manifest.embedder.id} (dimension ${m.manifest.embedder.dim})`,
+              `embedder  ${m.manifest.embedder.id} (dimension ${m.manifest.embedder.dim})${m.manifest.embedder.spec ? `, from ${m.manifest.embedder.spec}` : ''}`,
               `index     ${m.manifest.index.kind} (chosen by ${m.manifest.index.choice})`,
               `version   ${m.manifest.version}, written ${m.manifest.updatedAt}`,
             ].join('\n') + '\n',

@@ -225,7 +225,7 @@ async function buildLocked(dir: string, entries: MemoryInput[], options: BuildMe
         format: 'primed-memory/1',
         version,
         count: stored.length,
-        embedder: { id: options.embedder.id, dim: options.embedder.dim },
+        embedder: { id: options.embedder.id, dim: options.embedder.dim, ...(options.embedder.spec ? { spec: options.embedder.spec } : {}) },
         ...(img ? { imageEmbedder: { id: img.id, dim: img.dim } } : {}),
         index: { kind, choice: idx.kind ?? 'auto', autoThreshold: idx.autoThreshold, hnsw: idx.hnsw },
         imageRoots,

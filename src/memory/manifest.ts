@@ -28,6 +28,8 @@ export interface EmbedderIdentity {
   id: string;
   /** Vector dimension: the number of float32 columns of the matrix. */
   dim: number;
+  /** Where the embedder comes from (`model:<absolute checkpoint dir>`), when it was built from one; `add` and `query` rebuild it from here. */
+  spec?: string;
 }
 
 /** Contents of `manifest.json`. */

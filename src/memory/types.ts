@@ -28,6 +28,12 @@ export interface MemoryEntry {
 export interface Embedder {
   /** Stable identity, e.g. `model:mini@<hash>`, `endpoint:http://host/v1#Qwen3-Embedding-8B`. Never holds secrets. */
   readonly id: string;
+  /**
+   * How to make this embedder again, as a CLI spec (`model:<absolute checkpoint dir>`), when it
+   * can be made from a path; recorded in the memory manifest so that `add` and `query` need no
+   * `--embedder`. Never holds secrets.
+   */
+  readonly spec?: string;
   /** Output dimension. */
   readonly dim: number;
   /** L2-normalised embeddings, one per text, in order. */

@@ -41,7 +41,8 @@ export async function embedderFromSpec(spec: string, options: EmbedderSpecOption
     const model: DualEncoderLike = await loadModel(rest);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { modelEmbedderId } = require('../../model/identity') as typeof import('../../model/identity');
-    return modelTextEmbedder(model, { id: options.id ?? modelEmbedderId(model) });
+    const e = modelTextEmbedder(model, { id: options.id ?? modelEmbedderId(model) });
+    return { id: e.id, dim: e.dim, spec: `model:${path.resolve(rest)}`, embed: (texts) => e.embed(texts) };
   }
   throw new Error(`embedder "${spec}": expected model:<checkpoint-dir>, endpoint:<url>#<model> or precomputed:<file.npy>`);
 }
