@@ -10,6 +10,7 @@
  * share it. A job with a `tag` whose run directory holds a run of another configuration runs in
  * `<runDir>-<tag>` instead and says so (a note in the log).
  */
+import { checkPathSegment } from '../src/util/safe-name';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -348,7 +349,8 @@ function normalised(job: RunJob, tag: string | undefined): RunJob {
   if (job.model?.kind === 'checkpoint') out.model = { kind: 'checkpoint', path: path.resolve(job.model.path), preset: job.model.preset };
   if (job.memory) out.memory = path.resolve(job.memory);
   const t = job.tag ?? tag;
-  if (t) out.tag = t;
+  // The tag names a sibling folder (<runDir>-<tag>): it must not leave the runs folder.
+  if (t) out.tag = checkPathSegment(t, `runJobs: job ${job.name}: option tag`);
   return out;
 }
 

@@ -2,6 +2,7 @@
  * The `primed` command line. Each sub-command lives in `src/cli/<name>.ts` and exports `command`;
  * modules load lazily so `primed --help` stays fast.
  */
+import { redactSecrets } from './util/safe-url';
 import { UsageError, type CliCommand } from './cli/command';
 
 /** Sub-commands and their one-line summaries (kept here so `--help` loads no module). */
@@ -58,11 +59,12 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     const e = err as Error & { code?: string };
     if (e instanceof UsageError || e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
-      process.stderr.write(`primed ${name}: ${e.message}\nusage: ${mod.command.usage}\n`);
+      process.stderr.write(`primed ${name}: ${redactSecrets(e.message)}\nusage: ${mod.command.usage}\n`);
       return 2;
     }
-    process.stderr.write(`primed ${name}: ${e.message}\n`);
-    if (process.env.PRIMED_DEBUG) process.stderr.write(`${e.stack}\n`);
+    // Messages may quote a URL the user typed: never print its credentials or keys.
+    process.stderr.write(`primed ${name}: ${redactSecrets(e.message)}\n`);
+    if (process.env.PRIMED_DEBUG) process.stderr.write(`${redactSecrets(e.stack ?? '')}\n`);
     return 1;
   }
 }

@@ -166,3 +166,15 @@ test('names from the command line or a file stay one path segment', () => {
   for (const bad of ['..', '.', '../x', 'a/b', 'a\\b', '/abs', '', 'a\0b']) assert.throws(() => checkPathSegment(bad, 'option --benchmark'), /option --benchmark/);
   assert.equal(checkPathSegment('mini-mgtil', 'x'), 'mini-mgtil');
 });
+
+test('endpoint embedders take a timeout from the spec options (--embedder-timeout): a silent server fails fast, naming it', async () => {
+  const { embedderFromSpec } = await import('../src/memory/embedders/spec');
+  const srv = await embeddingsServer(() => 'hang');
+  try {
+    const t0 = Date.now();
+    await assert.rejects(embedderFromSpec(`endpoint:${srv.url}#m`, { timeoutMs: 200, maxAttempts: 1 }), /endpoint embedder http:\/\/127\.0\.0\.1:\d+\/v1 \(model m\): timed out after 200 ms/);
+    assert.ok(Date.now() - t0 < 60_000, 'not the 5-minute default');
+  } finally {
+    await srv.close();
+  }
+});

@@ -152,3 +152,12 @@ test('replaceDirAtomic: a swap killed between its renames is recovered on the ne
   assert.equal(fs.readFileSync(path.join(dir, 'state.json'), 'utf8'), '2');
   assert.deepEqual(fs.readdirSync(d).sort(), [`.ckpt.tmp-${process.pid}-live`, 'ckpt']);
 });
+
+test('runJobs: a tag that would leave the runs folder (<runDir>-<tag>) is refused before anything runs', async () => {
+  const { runJobs } = await import('../kernel-lib/runs');
+  const d = tmp();
+  const job = { name: 'ft', options: { method: 'finetune', runDir: path.join(d, 'ft') } };
+  await assert.rejects(runJobs([job], { tag: '../../elsewhere' }), /runJobs: job ft: option tag: "\.\.\/\.\.\/elsewhere" is not a plain name/);
+  await assert.rejects(runJobs([{ ...job, tag: 'a/b' }]), /option tag: "a\/b" is not a plain name/);
+  assert.deepEqual(fs.readdirSync(d), []);
+});

@@ -23,6 +23,7 @@ export interface ArtefactKind {
  * error naming the folder, what is in it, and the flag; nothing is written or removed.
  */
 export function checkArtefactTarget(dir: string, kind: ArtefactKind, replace: boolean): void {
+  checkParentWritable(dir, kind);
   let st: fs.Stats;
   try {
     st = fs.statSync(dir);
@@ -41,6 +42,31 @@ export function checkArtefactTarget(dir: string, kind: ArtefactKind, replace: bo
   }
   const shown = names.slice(0, 5).join(', ') + (names.length > 5 ? `, ... (${names.length} entries)` : '');
   throw new Error(`${dir}: is not empty and does not hold a ${kind.name} (it holds ${shown}); refusing to write over it. Choose a new or empty folder`);
+}
+
+/** The artefact is written beside `dir` (temp folder, then a rename): its nearest existing ancestor must be a writable folder. */
+function checkParentWritable(dir: string, kind: ArtefactKind): void {
+  let p = path.dirname(path.resolve(dir));
+  for (;;) {
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.statSync(p);
+    } catch {
+      st = undefined;
+    }
+    if (st) {
+      if (!st.isDirectory()) throw new Error(`${dir}: lies under ${p}, which is a file, not a folder; choose another folder for the ${kind.name}`);
+      try {
+        fs.accessSync(p, fs.constants.W_OK | fs.constants.X_OK);
+      } catch {
+        throw new Error(`${dir}: cannot write the ${kind.name} here, ${p} is not writable; choose a folder you can write to`);
+      }
+      return;
+    }
+    const up = path.dirname(p);
+    if (up === p) return;
+    p = up;
+  }
 }
 
 /** Whether `inner` is `outer` or lies inside it (after resolving both). */
