@@ -17,6 +17,7 @@ import { buildMemory, addEntries } from '../src/memory/build';
 import { openMemory } from '../src/memory/store';
 import { precomputedEmbedder } from '../src/memory/embedders/precomputed';
 import { endpointEmbedder } from '../src/memory/embedders/endpoint';
+import { embedderFromSpec } from '../src/memory/embedders/spec';
 import { writeNpy } from '../src/data/npy';
 import { writeTar } from '../src/memory/importers/tar';
 import { redactSecrets, redactUrl } from '../src/util/safe-url';
@@ -168,7 +169,6 @@ test('names from the command line or a file stay one path segment', () => {
 });
 
 test('endpoint embedders take a timeout from the spec options (--embedder-timeout): a silent server fails fast, naming it', async () => {
-  const { embedderFromSpec } = await import('../src/memory/embedders/spec');
   const srv = await embeddingsServer(() => 'hang');
   try {
     const t0 = Date.now();

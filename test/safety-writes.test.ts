@@ -15,6 +15,7 @@ import { command as evaluateCommand } from '../src/cli/evaluate';
 import { writeNpy } from '../src/data/npy';
 import { runCaptured } from './helpers/cli';
 import { replaceDirAtomic, recoverDirSwap } from '../src/util/fs';
+import { runJobs } from '../kernel-lib/runs';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'primed-safety-'));
 const memory = (args: string[]) => runCaptured(memoryCommand, args, { quiet: true });
@@ -154,7 +155,6 @@ test('replaceDirAtomic: a swap killed between its renames is recovered on the ne
 });
 
 test('runJobs: a tag that would leave the runs folder (<runDir>-<tag>) is refused before anything runs', async () => {
-  const { runJobs } = await import('../kernel-lib/runs');
   const d = tmp();
   const job = { name: 'ft', options: { method: 'finetune', runDir: path.join(d, 'ft') } };
   await assert.rejects(runJobs([job], { tag: '../../elsewhere' }), /runJobs: job ft: option tag: "\.\.\/\.\.\/elsewhere" is not a plain name/);
