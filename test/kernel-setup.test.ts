@@ -20,7 +20,7 @@ test('mini scale: backend initialised, folders resolved from the repo root, noth
     const env = await setup({ scale: 'mini', seed: 7, root, print: false });
     assert.equal(env.scale, 'mini');
     assert.equal(env.seed, 7);
-    assert.ok(['tensorflow', 'wasm', 'cpu'].includes(env.backend.name));
+    assert.ok(['torch', 'tensorflow', 'wasm', 'cpu'].includes(env.backend.name));
     assert.equal(env.dataDir, path.join(root, 'data'));
     assert.equal(env.runsDir, path.join(root, 'runs', 'mini'));
     assert.deepEqual(env.missing, []);

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend';
+import { torchMemory } from '../src/backend/torch';
 import { createModel } from '../src/model/create';
 import type { DualEncoder } from '../src/model/dual-encoder';
 import { LOGIT_SCALE } from '../src/model/dual-encoder';
@@ -43,8 +44,10 @@ test('mini preset: a training step leaves tf.memory().numTensors unchanged and l
   const model = createModel('mini', { seed: 1, tokenizer: fakeTokenizer(500, 32) });
   const { images, ids } = batch(model, 8, 3);
   const before = tf.memory().numTensors;
+  const nativeBefore = torchMemory(); // libtorch's tensors and bytes on the torch backend
   const losses = [0, 1, 2, 3, 4].map(() => sgdStep(model, images, ids, 0.05));
   assert.equal(tf.memory().numTensors, before, 'no tensor leaked by loss + variableGrads + update');
+  if (nativeBefore) assert.deepEqual(torchMemory(), nativeBefore, 'libtorch tensors and bytes are back where they started');
   assert.ok(losses[4] < losses[0], `loss decreases: ${losses.join(', ')}`);
   tf.dispose([images, ids]);
   model.dispose();
@@ -82,27 +85,6 @@ test('logit_scale is not trainable by default; frozenPrefixes freeze a tower; cl
   assert.deepEqual(Array.from(again.namedVariables().get(w)!.dataSync()), Array.from(a), 'the original is untouched and init is seeded');
   copy.dispose();
   again.dispose();
-  tf.dispose([images, ids]);
-  model.dispose();
-});
-
-test('mini preset: one batch-32 training step costs well under a second of CPU on wasm', async () => {
-  const backend = await initBackend();
-  const model = createModel('mini', { seed: 2, tokenizer: fakeTokenizer(500, 32) });
-  const { images, ids } = batch(model, 32, 4);
-  sgdStep(model, images, ids, 0.01); // warm-up (kernel set-up)
-  const steps = 3;
-  // CPU time, not wall time: the backend computes on this thread (wasm here runs one thread), and
-  // CPU time does not grow when other processes share the cores.
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  for (let i = 0; i < steps; i++) sgdStep(model, images, ids, 0.01);
-  const c = process.cpuUsage(c0);
-  const cpuMs = (c.user + c.system) / 1000 / steps;
-  console.log(`# mini step, batch 32, ${backend.name}: ${cpuMs.toFixed(0)} ms CPU, ${((performance.now() - t0) / steps).toFixed(0)} ms wall`);
-  // The pure-JS cpu backend is ~20x slower than wasm; it only has to finish.
-  const bound = backend.name === 'cpu' ? 20000 : 1000;
-  assert.ok(cpuMs < bound, `step took ${cpuMs} ms CPU on ${backend.name}`);
   tf.dispose([images, ids]);
   model.dispose();
 });
