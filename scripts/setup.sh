@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian/Ubuntu machine for primed: the Debian packages the tests, notebooks and
-# benchmarks use (PyTorch and faiss as oracles and peers, Jupyter's nbconvert + ipykernel for
+# benchmarks use (libtorch for the torch backend, PyTorch and faiss as oracles and peers, Jupyter's nbconvert + ipykernel for
 # the tslab kernel, Chromium for rendering figures, GNU time for the end-to-end benchmark), then
 # the npm packages from the lockfile.
 # Safe to run again: it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-debs="python3-torch python3-faiss python3-numpy jupyter-nbconvert python3-ipykernel chromium libopenblas-dev time"
+debs="python3-torch libtorch-dev g++ python3-faiss python3-numpy jupyter-nbconvert python3-ipykernel chromium libopenblas-dev time"
 missing=""
 for p in $debs; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then
@@ -28,4 +28,8 @@ if [ -f /usr/include/x86_64-linux-gnu/cblas.h ] || [ -f /usr/include/cblas.h ] |
   echo "setup: building native kernels (npm run build:native)" >&2
   npm run -s build:native >/tmp/primed-native-build.log 2>&1 || echo "setup: native kernels not built (see /tmp/primed-native-build.log); continuing with wasm" >&2
 fi
+# The torch backend (libtorch through our addon): Debian's libtorch-dev here, or the PyTorch that
+# python3 imports / PRIMED_TORCH_DIR names (with CUDA on a GPU host). Without it: wasm.
+echo "setup: building the torch backend (npm run build:torch)" >&2
+npm run -s build:torch >/tmp/primed-torch-build.log 2>&1 || echo "setup: torch backend not built (see /tmp/primed-torch-build.log); continuing with wasm" >&2
 echo "setup: done ($(npx --no-install primed doctor 2>/dev/null | head -1))" >&2
