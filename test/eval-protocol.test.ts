@@ -55,7 +55,9 @@ const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'primed-eval-protocol-'));
 const CONFIG = { method: 'toy', lr: 1e-5, nested: { steps: 3 } };
 const base = (runDir: string, learner: ProtocolLearner) => ({ tasks: TASKS, learner, runDir, config: CONFIG, seed: 42 });
 
-let uninterrupted: ProtocolResult;
+let reference: Promise<ProtocolResult> | undefined;
+/** An uninterrupted run of its own, computed once whichever test asks first (no test relies on another having run). */
+const uninterruptedRun = () => (reference ??= runProtocol(base(path.join(tmpRoot, 'reference'), new ToyLearner())));
 
 test('uninterrupted run: fills the matrix, zero-shot row, metrics, timings, backend and files', async () => {
   const backend = await initBackend();
@@ -63,7 +65,7 @@ test('uninterrupted run: fills the matrix, zero-shot row, metrics, timings, back
   const rows: number[] = [];
   const events: ProgressEvent[] = [];
   const learner = new ToyLearner();
-  uninterrupted = await runProtocol({
+  const uninterrupted = await runProtocol({
     ...base(runDir, learner),
     progress: (e) => events.push(e),
     onRow: (row, partial) => {
@@ -152,6 +154,7 @@ test('one writer per run folder: a second run into a folder being written is ref
 });
 
 test('resume: a run killed while training task 2 continues from row 1 and equals the uninterrupted run', async () => {
+  const uninterrupted = await uninterruptedRun();
   const runDir = path.join(tmpRoot, 'resumed');
   const rowsSeen: number[] = [];
   await assert.rejects(runProtocol({ ...base(runDir, new ToyLearner(2)), keepStates: 'all' }), /killed while training task 2/);
@@ -178,6 +181,7 @@ test('resume: a run killed while training task 2 continues from row 1 and equals
 });
 
 test('resume without loading the saved state would give a different matrix (the test above has teeth)', async () => {
+  const uninterrupted = await uninterruptedRun();
   const runDir = path.join(tmpRoot, 'forgetful');
   await assert.rejects(runProtocol(base(runDir, new ToyLearner(2))));
   const forgetful = new ToyLearner();
@@ -187,6 +191,7 @@ test('resume without loading the saved state would give a different matrix (the 
 });
 
 test('abort signal stops between steps; the run resumes to the same matrix', async () => {
+  const uninterrupted = await uninterruptedRun();
   const runDir = path.join(tmpRoot, 'aborted');
   const ctl = new AbortController();
   await assert.rejects(

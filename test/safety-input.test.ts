@@ -178,3 +178,15 @@ test('endpoint embedders take a timeout from the spec options (--embedder-timeou
     await srv.close();
   }
 });
+
+test('large JSONL is read line by line: lines across the 4 MiB read boundary, multi-byte characters included, come back whole', () => {
+  const d = tmp();
+  // ~6 MiB of lines with a 3-byte character, so some line and some character straddle 4 MiB
+  const caption = 'lung ✓ '.repeat(40);
+  const n = 20_000;
+  const file = write(d, 'big.jsonl', Array.from({ length: n }, (_, i) => JSON.stringify({ id: `e${i}`, caption: `${i} ${caption}` })).join('\n') + '\n');
+  assert.ok(fs.statSync(file).size > 5 * 2 ** 20);
+  const { entries } = importEntries(file);
+  assert.equal(entries.length, n);
+  entries.forEach((e, i) => assert.equal(e.caption, `${i} ${caption}`));
+});

@@ -55,3 +55,17 @@ test('below-chance accuracy right after training a task is a warning naming the 
   const sane = await run(1e-3);
   assert.equal(sane.warnings.length, sane.accuracy < 20 ? 1 : 0);
 });
+
+test('a model save killed between its swap\'s two renames is recovered when the model is next loaded', async () => {
+  await initBackend();
+  const tokenizer = fakeTokenizer(500, 32);
+  const model = createModel('mini', { seed: 4, tokenizer });
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'primed-model-swap-'));
+  const out = path.join(d, 'model');
+  await saveModel(model, out);
+  fs.renameSync(out, `${out}.old-${2 ** 22 + 99}-1`); // the old model aside, the new one not yet in place
+  const again = await loadModel(out, { tokenizer });
+  assert.deepEqual(fs.readdirSync(d), ['model']);
+  model.dispose();
+  again.dispose();
+});

@@ -163,7 +163,8 @@ function writeFolder(
   image?: Float32Array,
 ): void {
   const sha = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
-  const jsonl = stored.map((s) => JSON.stringify(s)).join('\n') + (stored.length ? '\n' : '');
+  // One buffer of lines, not one string: memories over V8's 512 MiB string limit can be written.
+  const jsonl = Buffer.concat(stored.map((s) => Buffer.from(JSON.stringify(s) + '\n', 'utf8')));
   writeFileAtomic(path.join(tmp, MEMORY_FILES.entries), jsonl);
   const textNpy = writeNpy({ dtype: 'f4', shape: [stored.length, manifest.embedder.dim], data: text });
   writeFileAtomic(path.join(tmp, MEMORY_FILES.textEmbeddings), textNpy);

@@ -1,5 +1,6 @@
 /** Validation and the stored form (JSONL) of memory entries. */
 import type { MemoryEntry } from './types';
+import { forEachLineOfBuffer } from '../util/lines';
 
 /** An entry as stored in `entries.jsonl`: the entry plus the index of its image root. */
 export interface StoredEntry extends MemoryEntry {
@@ -24,20 +25,25 @@ export function publicEntry(s: StoredEntry): MemoryEntry {
   return e;
 }
 
-/** Parses `entries.jsonl` text; errors name the file and line. */
-export function parseEntriesJsonl(text: string, file: string): StoredEntry[] {
+/**
+ * Parses `entries.jsonl` (text, or the file's bytes: read line by line, so files over V8's
+ * 512 MiB string limit work too); errors name the file and line.
+ */
+export function parseEntriesJsonl(text: string | Uint8Array, file: string): StoredEntry[] {
   const out: StoredEntry[] = [];
-  const lines = text.split('\n');
-  lines.forEach((line, i) => {
+  const parse = (line: string, n: number) => {
     if (line.trim() === '') return;
     let e: StoredEntry;
     try {
       e = JSON.parse(line);
     } catch (err) {
-      throw new Error(`${file}:${i + 1}: invalid JSON (${(err as Error).message})`);
+      throw new Error(`${file}:${n}: invalid JSON (${(err as Error).message})`);
     }
-    validateEntry(e, `${file}:${i + 1}`);
+    if (e === null || typeof e !== 'object' || Array.isArray(e)) throw new Error(`${file}:${n}: expected a JSON object, got ${e === null ? 'null' : Array.isArray(e) ? 'an array' : typeof e}`);
+    validateEntry(e, `${file}:${n}`);
     out.push(e);
-  });
+  };
+  if (typeof text === 'string') text.split('\n').forEach((line, i) => parse(line, i + 1));
+  else forEachLineOfBuffer(text, file, parse);
   return out;
 }

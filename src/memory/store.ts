@@ -169,7 +169,7 @@ export function openMemory(dir: string, options: OpenMemoryOptions = {}): Memory
   const manifest = readManifest(dir);
   const verify = options.verifyChecksum !== false;
   const entriesFile = path.join(dir, MEMORY_FILES.entries);
-  const entriesText = fs.readFileSync(entriesFile, 'utf8');
+  const entriesText = fs.readFileSync(entriesFile); // bytes: parsed line by line, any size
   if (verify && sha256(entriesText) !== manifest.entriesSha256) {
     throw new Error(`${entriesFile}: checksum mismatch with ${MEMORY_FILES.manifest} "entriesSha256" (the file changed after the memory was written, or is corrupt); rebuild the memory`);
   }

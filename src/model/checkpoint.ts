@@ -15,7 +15,7 @@ import { numel, type ParamSpec, sameShape } from './params';
 import { type ModelPreset, type ModelSpecInput, presetTokenizerSpec, type ResolvedPreset, resolvePreset } from './presets';
 import { SafetensorsReader, writeSafetensors } from './safetensors';
 import { tokenizerFromSpec } from './tokenizer-from-spec';
-import { readJson, replaceDirAtomic, writeJsonAtomic } from '../util/fs';
+import { readJson, recoverDirSwap, replaceDirAtomic, writeJsonAtomic } from '../util/fs';
 import { type ProgressSink, silentProgress } from '../util/progress';
 
 /**
@@ -253,6 +253,8 @@ export interface LoadModelOptions {
 
 /** Reads a directory written by {@link saveModel}; every tensor must match the saved config exactly. */
 export async function loadModel(dir: string, options: LoadModelOptions = {}): Promise<DualEncoder> {
+  // A save killed between its swap's two renames left the previous model aside: put it back.
+  recoverDirSwap(dir, isSavedModelDir);
   const configFile = path.join(dir, 'config.json');
   const saved = readJson<SavedModelConfig>(configFile);
   if (saved?.format !== MODEL_FORMAT) throw new Error(`${configFile}: format is ${JSON.stringify(saved?.format)}, expected "${MODEL_FORMAT}"`);

@@ -60,6 +60,28 @@ export function forEachLine(file: string, onLine: (text: string, line: number) =
   }
 }
 
+/**
+ * Calls `onLine(text, lineNumber)` for every line of `bytes` (the contents of `file`, which only
+ * names it in errors), decoding each line as strict UTF-8: for files too large for one string.
+ */
+export function forEachLineOfBuffer(bytes: Uint8Array, file: string, onLine: (text: string, line: number) => void): void {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let start = 0;
+  let line = 0;
+  const emit = (end: number) => {
+    let b = buf.subarray(start, end);
+    if (line === 0 && b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) b = b.subarray(3);
+    if (b.length && b[b.length - 1] === 0x0d) b = b.subarray(0, b.length - 1);
+    line++;
+    onLine(decodeLine(b, file, line), line);
+  };
+  for (let nl = buf.indexOf(0x0a); nl >= 0; nl = buf.indexOf(0x0a, start)) {
+    emit(nl);
+    start = nl + 1;
+  }
+  if (start < buf.length) emit(buf.length);
+}
+
 /** The whole of `file` as strict UTF-8 text; bytes that are not UTF-8 are an error naming the file and line. */
 export function readUtf8(file: string): string {
   let bytes: Buffer;

@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import type { Embedder } from '../types';
+import { redactSecrets } from '../../util/safe-url';
 import { probeEndpointEmbedder } from './endpoint';
 import { precomputedEmbedder } from './precomputed';
 import { modelTextEmbedder } from './model';
@@ -24,6 +25,8 @@ export interface EmbedderSpecOptions {
 
 /** Builds the embedder a spec names; errors name the spec. */
 export async function embedderFromSpec(spec: string, options: EmbedderSpecOptions = {}): Promise<Embedder> {
+  // A declared id is recorded in manifests and results: no credentials or keys in it.
+  if (options.id !== undefined) options = { ...options, id: redactSecrets(options.id) };
   const colon = spec.indexOf(':');
   const kind = colon < 0 ? spec : spec.slice(0, colon);
   const rest = spec.slice(colon + 1);
