@@ -1,7 +1,7 @@
 /**
  * The bundled `mini` foundation model: a CPU-sized dual encoder CLIP-pretrained on the mini
  * corpus (`buildMiniCorpus`), standing in for BiomedCLIP so that every notebook and test starts
- * from a model with real (if modest) zero-shot ability. `primed pretrain --preset mini` rebuilds
+ * from a model with real (if modest) zero-shot ability. `primed pretrain --preset mini --replace` rebuilds
  * it with {@link buildMiniFoundationModel}; {@link loadMiniModel} opens the committed copy.
  */
 import * as fs from 'node:fs';
