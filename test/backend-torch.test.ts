@@ -9,8 +9,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend';
+import { runProtocol } from '../src/eval/protocol';
 import { TORCH_KERNEL_NAMES, torchAddonProblem, torchMemory } from '../src/backend/torch';
 import { createMethod, METHOD_NAMES } from '../src/methods';
 import { trainOnTask } from '../src/train/trainer';
@@ -227,4 +231,28 @@ test('a BiomedCLIP-sized PRIMED step (ViT-B/16 + PubMedBERT, random weights) run
   assert.ok(w1.some((v, i) => v !== w0[i]), 'the step changed the weights');
   method.dispose!();
   model.dispose();
+});
+
+test('a run started on torch is not resumed on another backend: the error names both', async () => {
+  await onTorch();
+  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'primed-torch-resume-'));
+  const learner = {
+    trained: 0,
+    async evaluate() { return { accuracy: 50 }; },
+    async train(t: number) { if (t === 1) throw new Error('killed'); this.trained++; },
+    async saveState(dir: string) { fs.writeFileSync(path.join(dir, 'state.json'), '{}'); },
+    async loadState() {},
+  };
+  const opts = { tasks: ['a', 'b', 'c'], learner, runDir, config: { method: 'toy' }, seed: 1 };
+  await assert.rejects(runProtocol(opts), /killed/);
+  const started = JSON.parse(fs.readFileSync(path.join(runDir, 'result.json'), 'utf8')) as { backend: { name: string; device: string } };
+  assert.equal(started.backend.name, 'torch');
+  assert.equal(started.backend.device, 'cpu');
+  await initBackend({ backend: 'wasm' });
+  try {
+    await assert.rejects(runProtocol(opts), /cannot resume: the run was started on torch on cpu \(fp32, \d+ threads?\) and would continue on wasm on cpu/);
+  } finally {
+    await initBackend({ backend: 'torch', device: 'cpu' });
+    fs.rmSync(runDir, { recursive: true, force: true });
+  }
 });

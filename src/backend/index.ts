@@ -73,7 +73,7 @@ export interface InitBackendOptions {
   device?: string;
   /** torch on CUDA: `fp32` (default) or `tf32` matmuls; overrides `PRIMED_PRECISION`. */
   precision?: TorchPrecision;
-  /** Compute threads (torch's intra-op threads, wasm threads); default: the number of cores. */
+  /** Compute threads (torch's intra-op threads, wasm threads); overrides `PRIMED_THREADS`; default: the number of cores. */
   threads?: number;
   /** Print the choice to stderr. Default false. */
   verbose?: boolean;
@@ -82,7 +82,7 @@ export interface InitBackendOptions {
    * Default true; `PRIMED_NATIVE=0` turns them off.
    */
   native?: boolean;
-  /** BLAS threads of the native kernels. Default: the number of cores. */
+  /** BLAS threads of the native kernels. Default: `threads`. */
   nativeThreads?: number;
 }
 
@@ -215,7 +215,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     if (sameDevice && samePrecision) return current;
   }
 
-  const threads = options.threads ?? os.cpus().length;
+  const threads = options.threads ?? threadsFromEnv() ?? os.cpus().length;
   const tfjsVersion = tf.version_core;
   const candidates: BackendName[] = forced ? [forced] : [...BACKEND_NAMES];
   const problems: string[] = [];
@@ -272,12 +272,21 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   if (current.name === 'wasm' || current.name === 'cpu') {
     const wanted = options.native ?? process.env.PRIMED_NATIVE !== '0';
     const st = wanted
-      ? registerNativeKernels(current.name, { threads: options.nativeThreads ?? os.cpus().length })
+      ? registerNativeKernels(current.name, { threads: options.nativeThreads ?? threads })
       : { active: false, reason: options.native === false ? 'off by option native' : 'off by PRIMED_NATIVE=0' };
     current.native = { active: st.active, reason: st.reason, ...(st.active ? { threads: (st as { threads?: number }).threads } : {}) };
   }
   if (options.verbose) process.stderr.write(`primed: backend ${describeBackend(current)}\n`);
   return current;
+}
+
+/** `PRIMED_THREADS`, validated. */
+function threadsFromEnv(): number | undefined {
+  const v = process.env.PRIMED_THREADS;
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`environment variable PRIMED_THREADS: expected a positive integer, got "${v}"`);
+  return n;
 }
 
 function sameTorchDevice(wanted: string, actual: string | undefined): boolean {

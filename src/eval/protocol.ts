@@ -14,7 +14,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { currentBackend, type BackendInfo } from '../backend';
+import { backendIdentity, currentBackend, describeIdentity, type BackendInfo } from '../backend';
 import { acquireFolderLock } from '../util/lock';
 import { readJson, recoverDirSwap, removeStaleTempFiles, replaceDirAtomic, stableStringify, writeFileAtomic, writeJsonAtomic } from '../util/fs';
 import { silentProgress, type ProgressSink } from '../util/progress';
@@ -211,6 +211,23 @@ function checkSameRun(stored: ProtocolResult, options: ProtocolOptions, file: st
   }
 }
 
+/**
+ * A run continues only on the backend, device, matmul precision and thread count it started on:
+ * another one computes other sums, and the matrix would mix two numerics.
+ */
+function checkSameBackend(stored: BackendInfo | null, now: BackendInfo | undefined, file: string): void {
+  if (!stored || !now) return;
+  const a = backendIdentity(stored), b = backendIdentity(now);
+  const differs = (['name', 'device', 'precision', 'threads', 'nativeThreads'] as const).filter((k) => a[k] !== b[k]);
+  if (differs.length === 0) return;
+  const what = differs.map((k) => `${k} ${a[k]} then, ${b[k]} now`).join('; ');
+  const hint = differs.every((k) => k === 'threads' || k === 'nativeThreads') ? ` (set PRIMED_THREADS=${Math.max(a.threads, a.nativeThreads)})` : '';
+  throw new Error(
+    `${file}: cannot resume: the run was started on ${describeIdentity(a)} and would continue on ${describeIdentity(b)} (${what}); ` +
+      `resume it with the same backend, device, precision and threads${hint}, or use a new run directory`,
+  );
+}
+
 function aucOf(ev: TaskEvaluation, where: string): number | null {
   if (!ev.scores || !ev.labels) return null;
   const n = ev.labels.length;
@@ -285,6 +302,7 @@ async function runLocked(options: ProtocolOptions, resultFile: string, T: number
     result = readJson<ProtocolResult>(resultFile);
     if (result.version !== 1) throw new Error(`${resultFile}: unknown result version ${describe(result.version)}`);
     checkSameRun(result, options, resultFile);
+    checkSameBackend(result.backend, currentBackend(), resultFile);
     // Fields added after version 1 was fixed: absent from older files.
     result.trainInfo ??= Array.from({ length: result.rowsDone }, () => null);
     result.zeroShotCache ??= null;
@@ -313,7 +331,8 @@ async function runLocked(options: ProtocolOptions, resultFile: string, T: number
       zeroShotCache: null,
     };
   }
-  result.backend = currentBackend() ?? result.backend;
+  // Resumed runs keep the backend they started on (checked equal above); new ones record theirs.
+  result.backend ??= currentBackend() ?? null;
 
   const save = () => {
     writeJsonAtomic(resultFile, result);
