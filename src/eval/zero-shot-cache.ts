@@ -19,7 +19,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { BackendInfo } from '../backend';
+import { backendIdentity, type BackendIdentity, type BackendInfo } from '../backend';
 import type { ClassificationDataset, ImagePreprocess, SplitName } from '../data/types';
 import type { DualEncoderLike } from '../model/types';
 import { modelIdentity, modelPresetName } from '../model/identity';
@@ -29,7 +29,7 @@ import { contentHash, readJson, writeJsonAtomic } from '../util/fs';
  * Format of the key and of the entry files. Bump it when something changes zero-shot numbers
  * without changing the key's other parts (the classifier, the prompt ensembling, the AUC).
  */
-export const ZERO_SHOT_CACHE_FORMAT = 'primed-zero-shot/1';
+export const ZERO_SHOT_CACHE_FORMAT = 'primed-zero-shot/2';
 
 /** One task's zero-shot evaluation, as the protocol records it. */
 export interface ZeroShotCacheEntry {
@@ -90,22 +90,17 @@ export interface ZeroShotKeyParts {
   /** Pixel preprocessing of the model. */
   preprocess: ImagePreprocess;
   /**
-   * What sets the numerics (null when no backend was initialised). The thread count is left
-   * out, on the assumption that threads split matmuls by output blocks (as XNNPACK and OpenBLAS
-   * do), which leaves every sum the same.
+   * What sets the numerics (null when no backend was initialised): backend, device, precision
+   * and thread counts (1 and 2 threads can split a sum differently and change its last bits).
    */
-  backend: {
-    /** Backend name. */
-    name: string;
+  backend: (BackendIdentity & {
     /** The npm package providing it. */
     package: string;
-    /** Version of tfjs-core. */
-    tfjsVersion: string;
     /** WASM SIMD in use. */
     simd: boolean;
     /** Native matmul kernels replace the backend's. */
     nativeMatmul: boolean;
-  } | null;
+  }) | null;
 }
 
 /** Options of {@link zeroShotKeyParts}. */
@@ -131,7 +126,7 @@ export function zeroShotKeyParts(model: DualEncoderLike, tasks: ClassificationDa
   const preset = modelPresetName(model);
   const { kind, contextLength, vocabSize } = model.tokenizer;
   const b = options.backend;
-  const backend = b ? { name: b.name, package: b.package, tfjsVersion: b.tfjsVersion, simd: b.simd ?? false, nativeMatmul: b.native?.active ?? false } : null;
+  const backend = b ? { ...backendIdentity(b), package: b.package, simd: b.simd ?? false, nativeMatmul: b.native?.active ?? false } : null;
   const splitName = options.split ?? 'test';
   return tasks.map((t) => {
     const split = t.split(splitName);
