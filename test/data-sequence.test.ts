@@ -12,7 +12,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { checkTaskData, formatDataReport, getBenchmark, loadBenchmarkTasks, readTaskSequence, taskFromFolder, taskFromManifest } from '../src/benchmarks';
-import { checkPoolDomains } from '../src/pipeline/sequence-checks';
+import { checkPoolDomains, findTaskImagesInMemory } from '../src/pipeline/sequence-checks';
+import { buildMemory } from '../src/memory/build';
 import { resolveRecipe, MINI_RECIPE_RUN } from '../src/recipes';
 import { command as dataCommand } from '../src/cli/data';
 import { runCaptured } from './helpers/cli';
@@ -128,7 +129,7 @@ test('primed data export writes bundled tasks as files and a sequence that reads
   assert.deepEqual(spec.tasks.map((t) => [t.id, !!t.evaluationOnly]), [['breastmnist', false], ['breastmnist-external', true]]);
   assert.deepEqual(spec.tasks[0].classNames, ['malignant breast tumour', 'normal or benign breast tissue']);
   const [task, ext] = loadBenchmarkTasks(spec);
-  assert.equal(task.split('train').size + task.split('val').size + task.split('test').size, 36, '12 per split');
+  assert.equal(task.split('train').size + task.split('val').size + task.split('test').size, 12, 'only its train split: the test split is the external task');
   assert.equal(ext.split('test').size, 12);
   // The first exported training image, prepared at 28×28 (its own size), is the bundled image itself.
   const bundled = loadBenchmarkTasks('mini-mgtil')[1];
@@ -139,3 +140,21 @@ test('primed data export writes bundled tasks as files and a sequence that reads
   await assert.rejects(runCaptured(dataCommand, ['export', '--benchmark', 'mini-mgtil', '--only', 'nope', '--out', path.join(tmp, 'export2')], { quiet: true }), /'nope' is not a task of mini-mgtil/);
   assert.equal(fs.existsSync(path.join(tmp, 'export2')), false);
 });
+
+test('a memory holding images of the sequence (by path or by content) is found, naming the task', async () => {
+  const root = makeWorld(tmp, 'leak');
+  const tasks = loadBenchmarkTasks(path.join(root, 'seq.json'));
+  const toy = { id: 'toy', dim: 2, embed: async (t: string[]) => t.map(() => Float32Array.from([1, 0])) };
+  const inputs = [
+    { id: 'copy-of-b7', caption: 'a blood cell', imageData: { bytes: fs.readFileSync(path.join(root, 'blood', 'img', 'b7.png')), ext: 'png' as const } },
+    { id: 'same-path', caption: 'a chest', image: 'chest/normal/img3.png' },
+    { id: 'unrelated', caption: 'other', imageData: { bytes: fs.readFileSync(path.join(root, 'chest', 'normal', 'img3.png')).subarray(0, 40), ext: 'png' as const } },
+    { id: 'text-only', caption: 'no image' },
+  ];
+  const memory = await buildMemory(path.join(tmp, 'leak-mem'), inputs, { embedder: toy, imageRoot: root });
+  const found = findTaskImagesInMemory(memory, tasks);
+  assert.deepEqual(found.map((f) => [f.task, f.examples]).sort(), [['blood', ['copy-of-b7']], ['chest', ['same-path']]]);
+  const clean = await buildMemory(path.join(tmp, 'clean-mem'), [inputs[2], inputs[3]], { embedder: toy });
+  assert.deepEqual(findTaskImagesInMemory(clean, tasks), []);
+});
+

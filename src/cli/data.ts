@@ -24,7 +24,7 @@ export const command: CliCommand = {
     'prepare also needs a size (--size, --preset, or the sequence\'s imageSize) and stores each image resized and cropped as the model will read it, ' +
     `in ${imageCacheDir()} (PRIMED_IMAGE_CACHE or PRIMED_CACHE_DIR move it). Exit code 1 when a task has errors (corrupt images, missing data).\n` +
     'primed data export --benchmark mini-mgtil --only ID[,ID...] --out DIR [--layout folders|manifest] [--format jpg|png] [--limit N] [--evaluation-only ID]: ' +
-    'writes those bundled tasks as image files under DIR/<id>/ (class folders, or images/ + labels.csv) and DIR/seq.json reading them back; --evaluation-only ID adds ID\'s test split again as an evaluation-only task ID-external.',
+    'writes the train and test images of those bundled tasks (not val: it feeds the mini memory) as image files under DIR/<id>/ (class folders, or images/ + labels.csv) and DIR/seq.json reading them back; JPEG encoding is slow (about 25 ms an image), PNG is quick; --evaluation-only ID writes ID\'s test split as an evaluation-only task ID-external (and only ID\'s train split as ID).',
   async run(argv) {
     const { values, positionals } = parseArgs({
       args: argv,
@@ -119,12 +119,13 @@ function exportBundled(values: { benchmark?: string; only?: string; out?: string
   if (fs.existsSync(out) && fs.readdirSync(out).length) throw new UsageError(`option --out: ${out} is not empty; give a new folder`);
   const root = resolveRoot(spec, values.root);
   const entries: SequenceTaskInput[] = [];
+  const ext = values['evaluation-only'];
   for (const id of ids) {
     const ds = loadTask(spec.tasks.find((t) => t.id === id)!, { root });
-    entries.push(exportTaskImages(ds, path.join(out, id), { layout, format, limit }, out));
+    // A task whose test split becomes the external set keeps only its train split (split again by the loader), so the two share no image.
+    entries.push(exportTaskImages(ds, path.join(out, id), { layout, format, limit, splits: id === ext ? ['train'] : undefined }, out));
     process.stderr.write(`wrote ${id} to ${path.join(out, id)}\n`);
   }
-  const ext = values['evaluation-only'];
   if (ext) {
     const ds = loadTask(spec.tasks.find((t) => t.id === ext)!, { root });
     entries.push(exportTaskImages(ds, path.join(out, `${ext}-external`), { layout, format, limit, splits: ['test'], evaluationOnly: true, id: `${ext}-external` }, out));

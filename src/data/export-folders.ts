@@ -16,7 +16,10 @@ import type { SequenceTaskInput } from '../benchmarks/sequence';
 export interface ExportImagesOptions {
   /** `folders` (default: `<dir>/<class>/<split>-<i>.jpg`) or `manifest` (`<dir>/images/*.jpg` + `<dir>/labels.csv` with columns file,diagnosis,split). */
   layout?: 'folders' | 'manifest';
-  /** Which splits to write. Default train, val and test. */
+  /**
+   * Which splits to write. Default train and test: the bundled tasks' `val` slices feed the mini
+   * corpus, so their images are in the mini memory, and exported they would land in the test sets.
+   */
   splits?: SplitName[];
   /** At most this many images per split (the first ones). Default all. */
   limit?: number;
@@ -49,7 +52,7 @@ export function exportTaskImages(ds: SplitDataset, dir: string, options: ExportI
   const folders = ds.classNames.map(folderName);
   if (new Set(folders.map((f) => f.toLowerCase())).size !== folders.length) throw new Error(`exportTaskImages: class names of '${ds.name}' collide as folder names`);
   const rows = ['file,diagnosis,split'];
-  for (const s of options.splits ?? ds.splitNames()) {
+  for (const s of options.splits ?? ds.splitNames().filter((x) => x !== 'val')) {
     const split = ds.split(s);
     const labels = split.labels();
     const n = Math.min(split.size, options.limit ?? split.size);
