@@ -58,6 +58,8 @@ async function main(): Promise<void> {
     promptIds: w.promptIds,
     refIds: w.refIds,
     rssMiB: process.memoryUsage().rss / 2 ** 20,
+    // maxRSS is in KiB: the process's peak, model build included.
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
   };
   w.dispose();
   const leaked = tf.memory().numTensors - before;

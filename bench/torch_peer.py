@@ -9,12 +9,15 @@ peer runs exactly the `biomedclip` layout that src/model builds.
 
 CASE.json (written by bench/run.ts): {"mode": "train"|"eval"|"primed", "threads": n,
 "config": resolved ModelConfig, "batch": B, "refBatch": R, "promptIds": [[...]], "lr": x,
-"labelSmoothing": 0.2, "warmup": w, "minRuns": r, "minSeconds": s, "seed": k}
-Prints one JSON object: {"secondsPerIter": [...], "torch": version, "threads": n}.
+"labelSmoothing": 0.2, "warmup": w, "minRuns": r, "minSeconds": s, "seed": k,
+"device": "cpu"|"cuda"|"cuda:N" (default cpu), "tf32": false}
+Prints one JSON object: {"secondsPerIter": [...], "torch": version, "threads": n, "device": name,
+"peakRssMiB": x, "cudaPeakMiB": y|null}. On CUDA each timed step ends with a synchronize.
 """
 import importlib.util
 import json
 import os
+import resource
 import sys
 import time
 
@@ -60,13 +63,18 @@ def main():
     case = json.load(open(sys.argv[1]))
     torch.manual_seed(case.get("seed", 0))
     torch.set_num_threads(int(case["threads"]))
+    device = torch.device(case.get("device", "cpu"))
+    cuda = device.type == "cuda"
+    if cuda:
+        torch.backends.cuda.matmul.allow_tf32 = bool(case.get("tf32", False))
+        torch.backends.cudnn.allow_tf32 = bool(case.get("tf32", False))
     cfg = case["config"]
-    model = build(cfg)
+    model = build(cfg).to(device)
     v = cfg["vision"]
     B = case["batch"]
-    images = torch.randn(B, v["channels"], v["imageSize"], v["imageSize"])
-    ids = torch.tensor(case["promptIds"], dtype=torch.long)
-    labels = torch.randint(0, ids.shape[0], (B,))
+    images = torch.randn(B, v["channels"], v["imageSize"], v["imageSize"]).to(device)
+    ids = torch.tensor(case["promptIds"], dtype=torch.long).to(device)
+    labels = torch.randint(0, ids.shape[0], (B,)).to(device)
     params = [p for n, p in model.named_parameters() if n != "logit_scale"]
     model.logit_scale.requires_grad_(False)
     opt = torch.optim.AdamW(params, lr=case["lr"], betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
@@ -75,9 +83,9 @@ def main():
 
     if mode == "primed":
         R = case["refBatch"]
-        ref_images = torch.randn(R, v["channels"], v["imageSize"], v["imageSize"])
-        ref_ids = torch.tensor(case["refIds"], dtype=torch.long)
-        teacher = build(cfg)
+        ref_images = torch.randn(R, v["channels"], v["imageSize"], v["imageSize"]).to(device)
+        ref_ids = torch.tensor(case["refIds"], dtype=torch.long).to(device)
+        teacher = build(cfg).to(device)
         teacher.load_state_dict(model.state_dict())
         teacher.requires_grad_(False)
         start = [p.detach().clone() for p in params]
@@ -97,7 +105,7 @@ def main():
             zt = scale * pair_matrix(teacher, ref_images, ref_ids)
         zs = scale * pair_matrix(model, ref_images, ref_ids)
         ckt = kl_rows(zt, zs) + kl_rows(zt.t(), zs.t())
-        eye = torch.arange(R)
+        eye = torch.arange(R, device=device)
         cmc = F.cross_entropy(zs, eye) + F.cross_entropy(zs.t(), eye)
         g_d = torch.autograd.grad(alpha * ckt + beta * cmc, params, allow_unused=True)
         with torch.no_grad():
@@ -119,7 +127,13 @@ def main():
             img = F.normalize(model.encode_image(images), dim=-1)
             (scale * img @ txt.t()).argmax(1)
 
-    fn = {"train": train_step, "eval": eval_step, "primed": primed_step}[mode]
+    step = {"train": train_step, "eval": eval_step, "primed": primed_step}[mode]
+
+    def fn():
+        step()
+        if cuda:
+            torch.cuda.synchronize(device)
+
     for _ in range(case["warmup"]):
         fn()
     times = []
@@ -130,7 +144,12 @@ def main():
         times.append(time.perf_counter() - t0)
         if len(times) >= case.get("maxRuns", 1000):
             break
-    print(json.dumps({"secondsPerIter": times, "torch": torch.__version__, "threads": torch.get_num_threads()}))
+    print(json.dumps({
+        "secondsPerIter": times, "torch": torch.__version__, "threads": torch.get_num_threads(),
+        "device": torch.cuda.get_device_name(device) if cuda else "cpu",
+        "peakRssMiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "cudaPeakMiB": torch.cuda.max_memory_allocated(device) / 2**20 if cuda else None,
+    }))
 
 
 if __name__ == "__main__":

@@ -80,5 +80,24 @@ export const VITB16_2L: BenchModel = {
   skipBackends: { cpu: 'the pure-JS cpu backend needs minutes per step at this size (about 1.5 GFLOP/s)' },
 };
 
+/**
+ * The full BiomedCLIP shape (ViT-B/16 at 224 px + PubMedBERT-base, 12 layers each) at a small
+ * batch: the paper-scale step. Only the torch backend runs it (wasm aborts in its 4 GiB heap; cpu
+ * would take hours).
+ */
+export const BIOMEDCLIP_12L: BenchModel = {
+  name: 'biomedclip-12l',
+  description: 'BiomedCLIP shape, all 12 layers per tower: ViT-B/16 at 224 px, PubMedBERT-base text at context 64, batch 4',
+  model: { ...VITB16_2L.model as ModelConfigInput, vision: { imageSize: 224, patchSize: 16, width: 768, layers: 12, heads: 12, mlpDim: 3072 }, text: { vocabSize: 30522, contextLength: 64, maxPositions: 512, typeVocabSize: 2, width: 768, layers: 12, heads: 12, mlpDim: 3072, projHidden: 640 } },
+  vocabSize: 30522,
+  trainBatches: [4],
+  evalBatch: 16,
+  refBatch: 4,
+  skipBackends: {
+    wasm: 'the PRIMED step of this model aborts in the wasm heap allocator (the 4 GiB wasm32 limit); training steps take minutes',
+    cpu: 'the pure-JS cpu backend would need hours per step at this size',
+  },
+};
+
 /** Every benchmarked model. */
-export const BENCH_MODELS: BenchModel[] = [MINI, VITB16_2L];
+export const BENCH_MODELS: BenchModel[] = [MINI, VITB16_2L, BIOMEDCLIP_12L];

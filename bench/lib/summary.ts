@@ -27,10 +27,14 @@ function throughputRows(r: ThroughputResult, byFigure: Map<string, ThroughputRes
   const rows: string[] = [];
   const peer1 = r.peers.find((p) => p.details.threads === 1);
   const peerN = r.peers.find((p) => p.details.threads !== 1);
+  const rss = (m: { details: Record<string, unknown> }) => (typeof m.details.peakRssMiB === 'number' && m.details.peakRssMiB > 0 ? `, peak RSS ${fmt(m.details.peakRssMiB)} MiB` : '');
   for (const o of r.ours) {
-    for (const p of [peer1, peerN]) {
+    // torch rows face the peer at the same thread count; the single-threaded backends face both.
+    const threads = (o.details.backend as { name?: string; threads?: number } | undefined)?.name === 'torch' ? (o.details.backend as { threads: number }).threads : undefined;
+    const facing = threads === undefined ? [peer1, peerN] : r.peers.filter((p) => p.details.threads === threads);
+    for (const p of facing) {
       if (!p) continue;
-      rows.push(`| ${r.figure} | ${o.label}: ${fmt(o.imagesPerSec)} img/s | ${p.label}: ${fmt(p.imagesPerSec)} img/s | ${(o.imagesPerSec / p.imagesPerSec).toFixed(2)} |`);
+      rows.push(`| ${r.figure} | ${o.label}: ${fmt(o.imagesPerSec)} img/s${rss(o)} | ${p.label}: ${fmt(p.imagesPerSec)} img/s${rss(p)} | ${(o.imagesPerSec / p.imagesPerSec).toFixed(2)} |`);
     }
     if (!r.peers.length) rows.push(`| ${r.figure} | ${o.label}: ${fmt(o.imagesPerSec)} img/s | none | |`);
   }

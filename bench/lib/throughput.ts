@@ -82,6 +82,7 @@ interface WorkerOut {
   refIds: number[][];
   leakedTensors: number;
   rssMiB: number;
+  peakRssMiB?: number;
   torchMemory?: { tensors: number; bytes: number };
 }
 
@@ -118,7 +119,7 @@ export function measureThroughput(plan: ThroughputPlan, machine: MachineInfo, lo
         const m = median(out.secondsPerIter);
         ours.push({
           label, imagesPerSec: batch / m, medianSeconds: m, runs: out.secondsPerIter.length,
-          details: { backend: out.backend, kernels: out.kernels, leakedTensors: out.leakedTensors, rssMiB: Math.round(out.rssMiB), ...(out.torchMemory ? { torchMemory: out.torchMemory } : {}) },
+          details: { backend: out.backend, kernels: out.kernels, leakedTensors: out.leakedTensors, rssMiB: Math.round(out.rssMiB), peakRssMiB: Math.round(out.peakRssMiB ?? 0), ...(out.torchMemory ? { torchMemory: out.torchMemory } : {}) },
         });
       } catch (err) {
         skipped.push(`${label}: ${(err as Error).message}`);
@@ -139,9 +140,12 @@ export function measureThroughput(plan: ThroughputPlan, machine: MachineInfo, lo
         lr: BENCH_LR, labelSmoothing: LABEL_SMOOTHING, seed: 1, ...plan.timing,
       };
       try {
-        const out = runJsonChild<{ secondsPerIter: number[]; torch: string; threads: number }>(`${figure} ${label}`, PEER_PYTHON, [PEER], input);
+        const out = runJsonChild<{ secondsPerIter: number[]; torch: string; threads: number; peakRssMiB?: number }>(`${figure} ${label}`, PEER_PYTHON, [PEER], input);
         const m = median(out.secondsPerIter);
-        peers.push({ label, imagesPerSec: batch / m, medianSeconds: m, runs: out.secondsPerIter.length, details: { torch: out.torch, threads: out.threads } });
+        peers.push({
+          label, imagesPerSec: batch / m, medianSeconds: m, runs: out.secondsPerIter.length,
+          details: { torch: out.torch, threads: out.threads, peakRssMiB: Math.round(out.peakRssMiB ?? 0) },
+        });
       } catch (err) {
         skipped.push(`${label}: ${(err as Error).message}`);
       }

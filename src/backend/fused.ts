@@ -20,6 +20,8 @@ export const FUSED_KERNELS = {
   geluGrad: '_PrimedGeluGrad',
   /** `{param, grad, m, v}`, attrs `{lr, beta1, beta2, epsilon, weightDecay, step}` -> `[param, m, v]`. */
   adamw: '_PrimedAdamW',
+  /** `{grad, param, start}`, attrs `{lambda}` -> `[2λ·g²(θ−θ₀), λ·Σ g²(θ−θ₀)²]` (the DFG term of one parameter). */
+  dfg: '_PrimedDfg',
 } as const;
 
 /** Whether the active backend has the fused kernels. */

@@ -818,6 +818,19 @@ KERNEL(AdamW)
   return Ids(env, {pn, mn, vn});
 END_KERNEL
 
+// dfg(grad, param, start, lambda) -> [gradient, value]: the DFG penalty λ·Σ g²(θ−θ₀)² and its
+// gradient 2λ·g²(θ−θ₀) with g held fixed (src/methods/dfg.ts).
+KERNEL(Dfg)
+  const at::Tensor& g = a.tensor(0);
+  const at::Tensor& p = a.tensor(1);
+  const at::Tensor& s0 = a.tensor(2);
+  const double lambda = a.f64(3);
+  at::Tensor w = g * g;
+  at::Tensor diff = p - s0;
+  at::Tensor wd = w * diff;
+  return Ids(env, {wd * (2 * lambda), (wd * diff).sum() * lambda});
+END_KERNEL
+
 // ---------------------------------------------------------------- module
 #define FN(js, c) {js, nullptr, c, nullptr, nullptr, nullptr, napi_default, nullptr}
 
@@ -833,7 +846,7 @@ napi_value ModuleInit(napi_env env, napi_value exports) {
       FN("range", Range), FN("gather", Gather), FN("gatherNd", GatherNd), FN("scatterNd", ScatterNd),
       FN("segmentSum", SegmentSum), FN("oneHot", OneHot), FN("resizeBilinear", ResizeBilinear),
       FN("layerNorm", LayerNormFwd), FN("layerNormBackward", LayerNormBwd), FN("gelu", GeluFwd), FN("geluBackward", GeluBwd),
-      FN("linear", Linear), FN("adamw", AdamW),
+      FN("linear", Linear), FN("adamw", AdamW), FN("dfg", Dfg),
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

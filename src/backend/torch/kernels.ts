@@ -222,6 +222,10 @@ Object.assign(kernels, {
   },
   [FUSED_KERNELS.gelu]: (b, { x }, { approximate }) => one(b, b.addon.gelu(b.slot(x), approximate === 'tanh')),
   [FUSED_KERNELS.geluGrad]: (b, { dy, x }, { approximate }) => one(b, b.addon.geluBackward(b.slot(dy), b.slot(x), approximate === 'tanh')),
+  [FUSED_KERNELS.dfg]: (b, { grad, param, start }, { lambda }) => {
+    b.addon.dfg(b.slot(grad), b.slot(param), b.slot(start), lambda as number);
+    return b.outputs();
+  },
   [FUSED_KERNELS.adamw]: (b, { param, grad, m, v }, a) => {
     b.addon.adamw(b.slot(param), b.slot(grad), b.slot(m), b.slot(v), a.lr as number, a.beta1 as number, a.beta2 as number, a.epsilon as number, a.weightDecay as number, a.step as number);
     return b.outputs();
