@@ -21,6 +21,7 @@ import { drawReferenceBatch } from './methods/reference';
 import type { DualEncoderLike } from './model/types';
 import { modelEmbedderId, modelIdentity, modelPresetName } from './model/identity';
 import { buildMiniMemory } from './memory/mini';
+import { checkMemorySource, outOfSourceCorpus, type MemorySource } from './memory/out-of-source';
 import { readQuestionPool, type Question } from './memory/pool';
 import type { RetrievalOptions } from './memory/retrieval/pipeline';
 import { openMemory, type Memory } from './memory/store';
@@ -55,13 +56,22 @@ export interface LoadMemoryOptions {
   model?: DualEncoderLike;
   /** Progress of a build. */
   progress?: ProgressSink;
+  /**
+   * Without `dir`: which mini memory, `in-source` (default: the tasks' validation images with
+   * captions from their labels, plus the ROCO captions) or `out-of-source` (images of other
+   * datasets, `data/out-of-source/`, plus the same ROCO captions; see `src/memory/out-of-source.ts`).
+   */
+  source?: MemorySource;
 }
 
 /**
- * Opens the memory in `dir`. Without `dir`, opens the mini memory (built from the mini corpus
- * with the initial model's text tower on first use, then cached under {@link cacheDir}).
+ * Opens the memory in `dir`. Without `dir`, opens the mini memory of `options.source` (built from
+ * its corpus with the initial model's text tower on first use, then cached under {@link cacheDir}).
  */
 export async function loadMemory(dir?: string, options: LoadMemoryOptions = {}): Promise<Memory> {
+  const source = options.source ?? 'in-source';
+  const problem = checkMemorySource(source, 'loadMemory option source');
+  if (problem) throw new Error(problem);
   if (dir) {
     if (!fs.existsSync(path.join(dir, 'manifest.json'))) {
       throw new Error(`${dir}: no memory here (no manifest.json); build one with \`npx primed memory build ${dir} --from <entries>\``);
@@ -73,9 +83,9 @@ export async function loadMemory(dir?: string, options: LoadMemoryOptions = {}):
   const model = options.model ?? owned!;
   try {
     const id = modelEmbedderId(model);
-    const target = path.join(cacheDir(), 'memory', id.replace(/[^a-zA-Z0-9@._-]/g, '_'));
+    const target = path.join(cacheDir(), 'memory', (source === 'in-source' ? '' : `${source}-`) + id.replace(/[^a-zA-Z0-9@._-]/g, '_'));
     if (fs.existsSync(path.join(target, 'manifest.json'))) return openMemory(target);
-    const corpus = buildMiniCorpus({ seed: MINI_RECIPE.seed });
+    const corpus = source === 'out-of-source' ? outOfSourceCorpus() : buildMiniCorpus({ seed: MINI_RECIPE.seed });
     return await buildMiniMemory(target, { corpus, model, embedderId: id, progress: options.progress });
   } finally {
     owned?.dispose();
@@ -284,8 +294,15 @@ export interface EvaluateMGTILOptions {
   keepStates?: 'last' | 'final' | 'all';
   /** Dataset root for the paper benchmarks. */
   root?: string;
-  /** Memory for the distillation methods; default the mini memory. */
+  /** Memory for the distillation methods (a memory folder of your own, opened with `loadMemory(dir)`); default the mini memory of {@link EvaluateMGTILOptions.memorySource}. */
   memory?: Memory;
+  /**
+   * Which mini memory the distillation methods retrieve from when `memory` is not given:
+   * `in-source` (default; the tasks' own validation images, close to rehearsal) or
+   * `out-of-source` (images of other datasets; see {@link loadMemory}). Recorded in result.json.
+   * Giving both `memory` and `memorySource` is refused.
+   */
+  memorySource?: MemorySource;
   /**
    * Embeds the retrieval queries of the distillation methods. Leave it out for a memory embedded
    * by the initial model's text tower (the mini memory, or `primed memory build --embedder
@@ -370,6 +387,11 @@ export async function evaluateMGTIL(options: EvaluateMGTILOptions = {}): Promise
   if (!(METHOD_NAMES as readonly string[]).includes(methodName)) {
     throw new Error(`option method: unknown method "${methodName}"; expected one of ${METHOD_NAMES.join(', ')}`);
   }
+  if (options.memorySource !== undefined) {
+    const problem = checkMemorySource(options.memorySource, 'option memorySource');
+    if (problem) throw new Error(problem);
+    if (options.memory) throw new Error('options memory and memorySource: give one (memorySource picks a bundled mini memory, memory is your own)');
+  }
   const spec = getBenchmark(options.tasks ?? benchmark);
   const builtIn = listBenchmarks().includes(spec);
   const userModel = options.model ? modelPresetName(options.model) : 'mini';
@@ -401,7 +423,7 @@ export async function evaluateMGTIL(options: EvaluateMGTILOptions = {}): Promise
     const dataFingerprints = Object.fromEntries(taskSpecs.map((t) => [t.id, dataReport.tasks.find((r) => r.id === t.id)!.fingerprint]));
     // A run recorded against other data is refused, naming the task (runs recorded before fingerprints existed are not checked).
     const recordData = options.fresh ? true : refuseChangedData(runDir, dataFingerprints);
-    const memory = strategy ? options.memory ?? (await loadMemory(undefined, { model: initial })) : undefined;
+    const memory = strategy ? options.memory ?? (await loadMemory(undefined, { model: initial, source: options.memorySource })) : undefined;
     const trained = tasks.filter((_, t) => !evalOnly[t]);
     const basePool = strategy ? options.pool ?? miniPool() : undefined;
     const grown = strategy ? checkPoolDomains(basePool!, trained, { addDomains: options.addDomains ?? false }) : undefined;
@@ -483,7 +505,14 @@ export async function evaluateMGTIL(options: EvaluateMGTILOptions = {}): Promise
         ? undefined
         : openZeroShotCache(
             path.join(cacheDir(), 'zero-shot'),
-            zeroShotKeyParts(initial, tasks, { batchSize: recipe.evalBatchSize, preprocess, backend: currentBackend(), weights }),
+            zeroShotKeyParts(initial, tasks, {
+              batchSize: recipe.evalBatchSize,
+              preprocess,
+              backend: currentBackend(),
+              weights,
+              // Image files can change under the same names: their fingerprints are part of the key (the bundled npz tasks need none).
+              fingerprints: builtIn && spec.data === 'bundled' ? undefined : taskSpecs.map((t) => dataFingerprints[t.id]),
+            }),
           );
     const recordedMethodOptions = Object.fromEntries(Object.entries(methodOptions).filter(([k]) => k !== 'referenceSet'));
     const result = await runProtocol({
@@ -505,7 +534,9 @@ export async function evaluateMGTIL(options: EvaluateMGTILOptions = {}): Promise
         model: { preset: modelPresetName(model), weights },
         earlierTasks: earlierTasksOf(tasks).map((t) => t.name),
         retrieval: options.retrieval ?? null,
-        memory: memory ? { embedder: memory.manifest.embedder.id, version: memory.manifest.version, entries: memory.size } : null,
+        memory: memory
+          ? { embedder: memory.manifest.embedder.id, version: memory.manifest.version, entries: memory.size, source: options.memory ? 'user' : options.memorySource ?? 'in-source' }
+          : null,
         pool: strategy ? contentHash(refCtx!.pool.map((q) => [q.text, q.domain ?? null])).slice(0, 16) : null,
       },
       zeroShotCache,

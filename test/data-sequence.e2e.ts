@@ -21,7 +21,7 @@ test('evaluateMGTIL on the sequence: named after it, evaluation-only row, data f
   const runDir = path.join(tmp, 'run-out');
   const recipe = { trainer: { steps: 2, batchSize: 8 } };
   let reported = false;
-  const r = await evaluateMGTIL({ tasks: path.join(root, 'seq.json'), method: 'finetune', runDir, recipe, zeroShotCache: false, onDataReport: () => (reported = true) });
+  const r = await evaluateMGTIL({ tasks: path.join(root, 'seq.json'), method: 'finetune', runDir, recipe, onDataReport: () => (reported = true) });
   assert.ok(reported);
   assert.equal(r.benchmark.name, 'my-seq');
   assert.deepEqual(r.tasks, ['chest', 'blood', 'external-test']);
@@ -42,6 +42,9 @@ test('evaluateMGTIL on the sequence: named after it, evaluation-only row, data f
     evaluateMGTIL({ tasks: path.join(root, 'seq.json'), method: 'finetune', runDir, recipe, zeroShotCache: false }),
     /the data of task 'blood' changed since this run was recorded/,
   );
+  // In a new run folder: the zero-shot row of the changed task is evaluated again, the others come from the cache.
+  const fresh = await evaluateMGTIL({ tasks: path.join(root, 'seq.json'), method: 'finetune', runDir: path.join(tmp, 'run-out-2'), recipe });
+  assert.deepEqual(fresh.zeroShotCache?.cacheHit, [true, false, true]);
 });
 
 test('primed evaluate --tasks names the sequence; a bad sequence file writes nothing', async () => {

@@ -76,6 +76,8 @@ export interface ZeroShotKeyParts {
       /** SHA-256 of its items' provenance ids, in order; null for a split without them. */
       itemIdsSha256: string | null;
     };
+    /** Fingerprint of the task's data (files' sizes and modification times, see `taskFingerprint`), when the caller gave one: an edited image makes a new key. */
+    data?: string | null;
   };
   /** Evaluation options. */
   evaluation: {
@@ -115,6 +117,8 @@ export interface ZeroShotKeyOptions {
   weights?: string;
   /** Split evaluated. Default `test`. */
   split?: SplitName;
+  /** Data fingerprint per task (`taskFingerprint`), so that entries of image files that changed since are not reused. Default none. */
+  fingerprints?: (string | null)[];
 }
 
 /** The metrics an entry holds; part of the key so that adding one invalidates old entries. */
@@ -128,7 +132,7 @@ export function zeroShotKeyParts(model: DualEncoderLike, tasks: ClassificationDa
   const b = options.backend;
   const backend = b ? { ...backendIdentity(b), package: b.package, simd: b.simd ?? false, nativeMatmul: b.native?.active ?? false } : null;
   const splitName = options.split ?? 'test';
-  return tasks.map((t) => {
+  return tasks.map((t, i) => {
     const split = t.split(splitName);
     const ids = (split as { itemIds?: () => string[] }).itemIds?.();
     return {
@@ -138,6 +142,7 @@ export function zeroShotKeyParts(model: DualEncoderLike, tasks: ClassificationDa
         classNames: [...t.classNames],
         templates: [...t.templates],
         split: { name: splitName, size: split.size, labelsSha256: contentHash(split.labels()), itemIdsSha256: ids ? contentHash(ids) : null },
+        ...(options.fingerprints ? { data: options.fingerprints[i] ?? null } : {}),
       },
       evaluation: { batchSize: options.batchSize, metrics: METRICS },
       preprocess: options.preprocess,
