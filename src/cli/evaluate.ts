@@ -9,6 +9,7 @@ import type { DualEncoderLike } from '../model/types';
 import { accuracyMatrixFigure, forgettingCurvesFigure } from '../report/figures';
 import { writeFigureHtml, writeFigureImage } from '../report/export';
 import { openMemory } from '../memory/store';
+import { checkMemorySource, type MemorySource } from '../memory/out-of-source';
 import { EMBEDDER_SPEC_HELP, queryEmbedderFor } from '../memory/embedders/spec';
 import { hasChromium } from '../report/chromium';
 import { terminalProgress } from '../util/progress';
@@ -82,11 +83,12 @@ export const command: CliCommand = {
   usage:
     'primed evaluate [--benchmark mini-mgtil|hieramedtransfer|medxtreme | --tasks SEQUENCE.json] [--add-domains] [--method ' +
     METHOD_NAMES.filter((m) => m !== 'primed').join('|') +
-    '] [--order I|II] [--seed N] [--out DIR] [--steps N] [--set OPTION=VALUE ...] [--root DATASETS] [--preset biomedclip|clip-vit-b16 --checkpoint PATH | --model DIR] [--memory DIR [--embedder SPEC] [--embedder-id ID] [--api-key-env VAR] [--embedder-timeout SECONDS]] [--fresh] [--keep-state] [--backend NAME] [--json]\n' +
+    '] [--order I|II] [--seed N] [--out DIR] [--steps N] [--set OPTION=VALUE ...] [--root DATASETS] [--preset biomedclip|clip-vit-b16 --checkpoint PATH | --model DIR] [--memory-source in-source|out-of-source | --memory DIR [--embedder SPEC] [--embedder-id ID] [--api-key-env VAR] [--embedder-timeout SECONDS]] [--fresh] [--keep-state] [--backend NAME] [--json]\n' +
     `${EMBEDDER_SPEC_HELP}\n` +
     '--tasks runs your own task sequence (a JSON or YAML file listing image folders or CSV manifests; see docs/your-own-data.md) instead of a benchmark; every image is decoded and checked before training, and the report is printed. --add-domains lets the distillation methods add a task domain the question pool lacks (else refused).\n' +
     '--set gives the method an option (repeatable; VALUE is read as JSON when it parses, else as a string), e.g. --method ewc --set lambda=100 --set gamma=0.9, or --method primed-dyn --set regularizer=l2; the options are recorded in result.json.\n' +
     '--fresh discards the run in --out and starts over, only once every option is valid and only if --out holds a primed run (or is empty); --keep-state keeps the final learner state of a finished run (by default a finished run keeps only its results). One process writes a run folder at a time; a second is refused, naming the first one\'s pid.\n' +
+    '--memory-source picks the bundled mini memory of the distillation methods: in-source (default; the tasks\' own validation images captioned from their labels) or out-of-source (images of other datasets: BCCD blood smears and adult chest radiographs, data/out-of-source/); --memory DIR is a memory of your own.\n' +
     'The queries against --memory are embedded by --embedder; without it, by the memory\'s own endpoint when an endpoint embedded it, else by the initial model\'s text tower.',
   async run(argv) {
     const { values } = parseArgs({
@@ -106,6 +108,7 @@ export const command: CliCommand = {
         checkpoint: { type: 'string' },
         model: { type: 'string' },
         memory: { type: 'string' },
+        'memory-source': { type: 'string' },
         embedder: { type: 'string' },
         'embedder-id': { type: 'string' },
         'api-key-env': { type: 'string' },
@@ -145,6 +148,12 @@ export const command: CliCommand = {
     if (values.checkpoint) model = await loadCheckpoint(values.checkpoint, { preset: values.preset! });
     else if (values.model) model = await loadModel(values.model);
     if ((values.embedder || values['embedder-id'] || values['api-key-env']) && !values.memory) throw new UsageError('options --embedder, --embedder-id and --api-key-env need --memory DIR');
+    const memorySource = values['memory-source'];
+    if (memorySource !== undefined) {
+      const problem = checkMemorySource(memorySource, 'option --memory-source');
+      if (problem) throw new UsageError(problem);
+      if (values.memory) throw new UsageError('options --memory and --memory-source: give one (--memory-source picks a bundled mini memory, --memory DIR is your own)');
+    }
     const memory = values.memory ? openMemory(values.memory) : undefined;
     const queryEmbedder = memory
       ? await queryEmbedderFor(memory.manifest.embedder.id, values.embedder, {
@@ -173,6 +182,7 @@ export const command: CliCommand = {
       root: values.root,
       model,
       memory,
+      memorySource: memorySource as MemorySource | undefined,
       queryEmbedder,
       methodOptions,
       recipe: steps !== undefined ? { trainer: { steps } } : undefined,
