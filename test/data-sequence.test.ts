@@ -48,6 +48,11 @@ test('a sequence file: every field validated (nested too), errors name the file 
   assert.throws(() => resolveRecipe(MINI_RECIPE_RUN, { trainer: { stpes: 3 } as never }), /unknown recipe field trainer\.stpes/);
   const spec = getBenchmark(path.join(root, 'seq.json'));
   assert.equal(spec.name, 'my-seq');
+  // The same sequence in YAML (read with the 'yaml' package; a dev dependency here through typedoc).
+  fs.writeFileSync(path.join(root, 'seq.yaml'), 'name: my-seq\ntasks:\n' + good.tasks.map((t: Record<string, unknown>) => `  - ${JSON.stringify(t)}\n`).join(''));
+  assert.deepEqual({ ...getBenchmark(path.join(root, 'seq.yaml')), file: undefined }, { ...spec, file: undefined });
+  fs.writeFileSync(path.join(root, 'bad.yaml'), 'name: [unclosed\n');
+  assert.throws(() => readTaskSequence(path.join(root, 'bad.yaml')), /bad\.yaml: invalid YAML/);
   assert.deepEqual(spec.orders.I, ['chest', 'blood', 'external-test']);
   assert.deepEqual(spec.tasks[1].classNames, ['basophil', 'eosinophil'], 'manifest labels, sorted');
   assert.deepEqual(spec.tasks[0].templates, ['a chest X-ray image of {}.']);
