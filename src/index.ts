@@ -16,8 +16,9 @@ export { loadLocalDataset, findManifest, MANIFEST_NAMES, type LocalDatasetOption
 export { readManifest, type Manifest, type ManifestItem, type ManifestOptions } from './data/manifest';
 export { scanImageFolder, type ImageFolderOptions, type FolderItem } from './data/image-folder';
 export { SplitDataset, type DatasetInfo, type ProvenancedSplit } from './data/dataset';
-export { FileSplit, type FileItem } from './data/file-split';
+export { FileSplit, type FileItem, type FilePrepareOptions } from './data/file-split';
 export * from './data/prepare';
+export * from './data/export-folders';
 export * from './pipeline/sequence-checks';
 export * from './benchmarks';
 export * from './eval';

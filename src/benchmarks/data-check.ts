@@ -25,6 +25,18 @@ import type { BenchmarkSpec, TaskSpec } from './types';
 /** Test sets smaller than this get a warning (one image moves accuracy by more than 1 point). */
 export const TINY_TEST_SET = 100;
 
+/** Images of one class per split. */
+export interface ClassCount {
+  /** Class name. */
+  name: string;
+  /** Training images. */
+  train: number;
+  /** Validation images. */
+  val: number;
+  /** Test images. */
+  test: number;
+}
+
 /** What was found for one task. */
 export interface TaskDataReport {
   /** Task id. */
@@ -34,7 +46,7 @@ export interface TaskDataReport {
   /** Images per split. */
   splits: Partial<Record<SplitName, number>>;
   /** Images per class and split, in class order. */
-  classes: { name: string; train: number; val: number; test: number }[];
+  classes: ClassCount[];
   /** Files in the task's folders that the loader does not read (not .jpg/.jpeg/.png), relative to the task folder. */
   skipped: string[];
   /** Warnings: empty or missing classes, tiny test sets. */

@@ -45,9 +45,24 @@ export interface SequenceTaskInput {
   /** `centre` (default: short side resized, centre square cut, as open_clip) or `none` (whole image squashed to the square). */
   crop?: CropMode;
   /** Manifest columns by name or 0-based index. Default `path`, `label`, `split` and `patient` (the last two when present). */
-  columns?: { path?: string | number; label?: string | number; split?: string; group?: string };
+  columns?: {
+    /** Image path column (name or 0-based index). Default `path`. */
+    path?: string | number;
+    /** Label column (name or 0-based index). Default `label`. */
+    label?: string | number;
+    /** Split column. Default `split` (used when present). */
+    split?: string;
+    /** Patient (group) column. Default `patient` (used when present). */
+    group?: string;
+  };
   /** Split shares and seed when the data has no split column. Default 0.7 / 0.1 / 0.2, seed 0. */
-  split?: SplitFractions & { seed?: number };
+  split?: SplitShares;
+}
+
+/** Split shares of a sequence task, plus the seed of its split. */
+export interface SplitShares extends SplitFractions {
+  /** Seed of the seeded split. Default 0. */
+  seed?: number;
 }
 
 /** A task sequence file's content. */

@@ -37,7 +37,16 @@ export type TaskSource =
       /** Manifest file name inside `dir` (any name, CSV or JSONL). Default: `manifest.csv` or `manifest.jsonl` when present, else class folders. */
       manifest?: string;
       /** Manifest columns, by name or 0-based index. Default `path`, `label`, `split` (when present), `patient` (when present). */
-      columns?: { path?: string | number; label?: string | number; split?: string; group?: string };
+      columns?: {
+        /** Image path column (name or 0-based index). */
+        path?: string | number;
+        /** Label column (name or 0-based index). */
+        label?: string | number;
+        /** Split column (`train`/`val`/`test`). */
+        split?: string;
+        /** Group (patient) column. */
+        group?: string;
+      };
       /** Split shares used when the data has no split column. Default 70/10/20. */
       fractions?: SplitFractions;
       /** Seed of that split. Default: the run's data seed (0). */

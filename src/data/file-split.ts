@@ -18,6 +18,14 @@ export interface FileItem {
   id: string;
 }
 
+/** How a {@link FileSplit} prepares its images. */
+export interface FilePrepareOptions {
+  /** Crop mode. Default `centre`. */
+  crop?: CropMode;
+  /** Prepared-image cache folder. Default `imageCacheDir()`. */
+  cacheDir?: string;
+}
+
 /** Items backed by JPEG/PNG files. */
 export class FileSplit implements ProvenancedSplit {
   /** Number of items. */
@@ -30,7 +38,7 @@ export class FileSplit implements ProvenancedSplit {
    */
   constructor(
     private readonly items: FileItem[],
-    private readonly prepare: { crop?: CropMode; cacheDir?: string } = {},
+    private readonly prepare: FilePrepareOptions = {},
   ) {
     this.size = items.length;
     this.labelArray = Int32Array.from(items, (it) => it.label);

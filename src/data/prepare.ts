@@ -221,7 +221,7 @@ export interface LoadPreparedOptions {
  * prepared and stored (atomically). Errors name the file (unreadable, not an image, corrupt).
  * Returns the image and whether it came from the cache.
  */
-export function loadPreparedImage(file: string, spec: PrepareSpec, options: LoadPreparedOptions = {}): { image: RawImage; cached: boolean } {
+export function loadPreparedImage(file: string, spec: PrepareSpec, options: LoadPreparedOptions = {}): PreparedImage {
   let bytes: Uint8Array | undefined;
   let hash: string;
   try {
@@ -251,6 +251,22 @@ export function loadPreparedImage(file: string, spec: PrepareSpec, options: Load
   return { image, cached: false };
 }
 
+/** What {@link loadPreparedImage} returns. */
+export interface PreparedImage {
+  /** The prepared image, `size × size × channels` bytes. */
+  image: RawImage;
+  /** Whether it was read from the cache. */
+  cached: boolean;
+}
+
+/** A file {@link prepareFiles} could not prepare. */
+export interface FailedImage {
+  /** Its path. */
+  file: string;
+  /** Why (the message names the file). */
+  error: string;
+}
+
 /** What {@link prepareFiles} did. */
 export interface PrepareSummary {
   /** Files prepared now. */
@@ -258,9 +274,17 @@ export interface PrepareSummary {
   /** Files found in the cache. */
   cached: number;
   /** Files that could not be read or decoded, with the reason (nothing is cached for them). */
-  failed: { file: string; error: string }[];
+  failed: FailedImage[];
   /** Seconds spent. */
   seconds: number;
+}
+
+/** Options of {@link prepareFiles}. */
+export interface PrepareFilesOptions extends LoadPreparedOptions {
+  /** One unit per file. */
+  progress?: ProgressSink;
+  /** Progress label. Default `prepare images`. */
+  label?: string;
 }
 
 /**
@@ -268,7 +292,7 @@ export interface PrepareSummary {
  * `label`. Unreadable or corrupt files are collected in `failed`, not thrown, so one pass names
  * them all.
  */
-export function prepareFiles(files: string[], spec: PrepareSpec, options: LoadPreparedOptions & { progress?: ProgressSink; label?: string } = {}): PrepareSummary {
+export function prepareFiles(files: string[], spec: PrepareSpec, options: PrepareFilesOptions = {}): PrepareSummary {
   const progress = options.progress ?? silentProgress;
   const label = options.label ?? 'prepare images';
   const t0 = performance.now();

@@ -143,7 +143,14 @@ export interface ReferenceMakeup {
   /** Pairs per memory source (entry `meta.source`, else `unknown`). */
   sources: Record<string, number>;
   /** The memory it was retrieved from. */
-  memory: { dir: string; embedder: string; entries: number };
+  memory: {
+    /** Memory folder. */
+    dir: string;
+    /** Its text embedder id. */
+    embedder: string;
+    /** Entries it held. */
+    entries: number;
+  };
 }
 
 /** The makeup of a prepared reference set: bags, domains and sources of its pairs. */
