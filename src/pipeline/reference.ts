@@ -6,6 +6,7 @@
 import * as path from 'node:path';
 import type { ClassificationDataset, ImagePreprocess } from '../data/types';
 import { decodeImage, preprocessImage } from '../data/image';
+import { prepareImage } from '../data/prepare';
 import type { DualEncoderLike } from '../model/types';
 import type { ReferenceBatch } from '../methods/reference';
 import { modelTextEmbedder } from '../memory/embedders/model';
@@ -81,7 +82,9 @@ export function earlierTasksOf(tasks: ClassificationDataset[]): EarlierTask[] {
 function loadPixels(memory: Memory, row: number, preprocess: ImagePreprocess): Float32Array | undefined {
   const bytes = memory.readImageBytes(row);
   if (!bytes) return undefined;
-  return preprocessImage(decodeImage(bytes, `memory entry ${memory.entry(row).id}`), preprocess);
+  // As task images: short side resized (antialiased bicubic) and the centre square cut, as open_clip.
+  const img = prepareImage(decodeImage(bytes, `memory entry ${memory.entry(row).id}`), { size: preprocess.size, channels: preprocess.channels });
+  return preprocessImage(img, preprocess);
 }
 
 /**
