@@ -286,9 +286,12 @@ interface WorkerHandle {
   output: string[];
 }
 
-function startWorker(index: number): Promise<WorkerHandle> {
+function startWorker(index: number, workers: number): Promise<WorkerHandle> {
   const w = workerScript();
-  const child = fork(w.script, [], { execArgv: w.execArgv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env } });
+  // The cores are shared among the workers: each computes on its share (threads beyond the cores
+  // make every worker slower), unless PRIMED_THREADS says otherwise. Recorded in each result's backend.
+  const threads = process.env.PRIMED_THREADS || String(Math.max(1, Math.floor(os.cpus().length / workers)));
+  const child = fork(w.script, [], { execArgv: w.execArgv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, PRIMED_THREADS: threads } });
   const handle: WorkerHandle = { child: child, index: index, output: [] };
   const keep = (chunk: Buffer) => {
     handle.output.push(...chunk.toString('utf8').split('\n').filter((l) => l.trim()));
@@ -467,7 +470,7 @@ async function runPool(pending: RunJob[], workers: number, t: Tracker): Promise<
   t.log(`running ${pending.length} run(s) in ${workers} worker processes (PRIMED_NOTEBOOK_WORKERS to change)`);
   // Longest first (rehearsal and distillation cost more per step), so no worker is left with a long run at the end.
   const queue = [...pending].sort((a, b) => (RELATIVE_COST[b.options.method ?? ''] ?? 1) - (RELATIVE_COST[a.options.method ?? ''] ?? 1));
-  const started = await Promise.allSettled(Array.from({ length: workers }, (_, i) => startWorker(i + 1)));
+  const started = await Promise.allSettled(Array.from({ length: workers }, (_, i) => startWorker(i + 1, workers)));
   const handles = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   const startErrors = started.flatMap((s) => (s.status === 'rejected' ? [String((s.reason as Error)?.message ?? s.reason)] : []));
   if (startErrors.length) t.log(`${startErrors.length} worker(s) did not start:\n${startErrors.join('\n')}`);

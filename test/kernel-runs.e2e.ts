@@ -15,6 +15,9 @@ import type { ProgressEvent } from '../src/util/progress';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'primed-runs-'));
 process.env.PRIMED_CACHE_DIR = path.join(tmp, 'cache');
+// Same numerics here and in the workers: the same thread count (the pool gives each worker its
+// share of the cores; sums split over another number of threads may differ in the last bits).
+process.env.PRIMED_THREADS = '1';
 
 const recipe = { trainer: { steps: 2, batchSize: 16 } };
 const job = (name: string, method: string, runDir: string, tag?: string): RunJob => ({

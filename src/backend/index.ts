@@ -14,6 +14,12 @@ import * as path from 'node:path';
 import { registerNativeKernels } from './kernels';
 import { parseTorchDevice, registerTorchBackend, torchAddonProblem, type TorchBackendInfo, type TorchPrecision } from './torch';
 
+export {
+  registerTorchBackend, torchBackendInfo, torchMemory, torchSync, torchAddonProblem, parseTorchDevice, TORCH_KERNEL_NAMES,
+  type TorchBackendInfo, type TorchBackendOptions, type TorchMemory, type TorchPrecision,
+} from './torch';
+export { FUSED_KERNELS, hasFusedKernels } from './fused';
+
 /** Backend names primed knows about, best first. */
 export const BACKEND_NAMES = ['torch', 'tensorflow', 'wasm', 'cpu'] as const;
 /** A backend name. */
