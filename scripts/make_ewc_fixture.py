@@ -11,7 +11,9 @@ the cross-entropy with the true label, no label smoothing.
 
 The oracle differentiates every image on its own with torch.autograd (float64) and averages the
 squared gradients: the diagonal empirical Fisher F = 1/N sum_n (d loss_n / d theta)^2
-(Kirkpatrick et al., 2017; Mammoth's models/ewc_on.py). For contrast it also writes the square
+(Kirkpatrick et al., 2017, as commonly implemented). This is NOT Mammoth's models/ewc_on.py
+estimator, which weights each sample's squared gradient by exp(-loss_n) = p(y_n|x_n) before
+averaging; primed's EWC computes the unweighted mean (docs/primed-decisions.md). For contrast it also writes the square
 of the gradient of the batch-mean loss, which is what a batched estimator would compute.
 Inputs are drawn with a fixed numpy seed and rounded to float32.
 """

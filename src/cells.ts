@@ -34,6 +34,7 @@ import type { TrainerPlugin } from './train/plugin';
 import { modelPreprocess } from './train/preprocess';
 import { silentProgress, type ProgressSink } from './util/progress';
 import { contentHash, writeJsonAtomic } from './util/fs';
+import { Rng } from './util/rng';
 import { childPath } from './util/safe-name';
 
 export { modelIdentity, modelEmbedderId } from './model/identity';
@@ -233,6 +234,24 @@ function referenceContext(
 
 // ---------------------------------------------------------------------------------------------
 // evaluateMGTIL
+
+/**
+ * ZSCL's sentence set from a memory: its text-only captions (the mini memories' ROCO captions),
+ * at most `max` of them (a sample seeded by `seed`, in memory order); undefined when the memory
+ * has none.
+ */
+export function zsclSentences(memory: Memory, seed: number, max = 20000): string[] | undefined {
+  const rows: number[] = [];
+  for (let r = 0; r < memory.size; r++) if (!memory.entry(r).image) rows.push(r);
+  if (rows.length === 0) return undefined;
+  const keep = rows.length <= max ? rows : new Rng(`zscl-sentences-${seed}`).sampleIndices(rows.length, max).sort((a, b) => a - b).map((i) => rows[i]);
+  return keep.map((r) => memory.entry(r).caption);
+}
+
+/** A method option as result.json records it: a list of more than 20 strings as its count and content hash. */
+function recordedOption(v: unknown): unknown {
+  return Array.isArray(v) && v.length > 20 && v.every((x) => typeof x === 'string') ? { count: v.length, sha256: contentHash(v.join('\n')) } : v;
+}
 
 /** Methods that distil on a reference set from the memory, and how it is chosen (absent: the method uses none). */
 export const REFERENCE_STRATEGY: Readonly<Partial<Record<string, ReferenceStrategy>>> = {
@@ -449,6 +468,9 @@ export async function evaluateMGTIL(options: EvaluateMGTILOptions = {}): Promise
     }
     // ZSCL averages weights every 100 of 1,000 steps; keep ten averages per task at any scale.
     if (methodName === 'zscl') methodOptions.avgFreq ??= Math.max(1, Math.round(recipe.trainer.steps / 10));
+    // ZSCL distils over a fixed sentence set unmatched to its reference images (Conceptual Captions);
+    // here the memory's text-only captions (at most 20,000, a seeded sample), else the batch's own.
+    if (methodName === 'zscl' && methodOptions.referenceTexts === undefined) methodOptions.referenceTexts = zsclSentences(memory!, seed) ?? 'batch';
     const method = createMethod(methodName, methodOptions);
     const methodLearner = createMethodLearner({
       model,
@@ -514,7 +536,7 @@ export async function evaluateMGTIL(options: EvaluateMGTILOptions = {}): Promise
               fingerprints: builtIn && spec.data === 'bundled' ? undefined : taskSpecs.map((t) => dataFingerprints[t.id]),
             }),
           );
-    const recordedMethodOptions = Object.fromEntries(Object.entries(methodOptions).filter(([k]) => k !== 'referenceSet'));
+    const recordedMethodOptions = Object.fromEntries(Object.entries(methodOptions).filter(([k]) => k !== 'referenceSet').map(([k, v]) => [k, recordedOption(v)]));
     const result = await runProtocol({
       tasks: tasks.map((t) => t.name),
       learner,

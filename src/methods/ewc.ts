@@ -1,7 +1,8 @@
 /**
- * EWC (Kirkpatrick et al., 2017), in its online form (Schwarz et al., 2018; Mammoth's `ewc_on`):
- * after each task, the diagonal empirical Fisher of the task loss (mean of per-sample squared
- * gradients) is added to γ times the earlier tasks' Fisher; during later tasks the loss gains
+ * EWC (Kirkpatrick et al., 2017), in its online form (Schwarz et al., 2018; the accumulation and
+ * penalty of Mammoth's `ewc_on`): after each task, the diagonal empirical Fisher of the task loss
+ * (mean of per-sample squared gradients; NOT `ewc_on`'s estimator, which weights each sample by
+ * its p(y|x), see {@link estimateFisher}) is added to γ times the earlier tasks' Fisher; during later tasks the loss gains
  * `λ·Σ F·(θ − θ*)²` with θ* the weights at the end of the previous task.
  */
 import * as fs from 'node:fs';
@@ -55,12 +56,14 @@ export const EWC_DEFAULT_LAMBDA = 1000;
 export const EWC_DEFAULTS: EwcOptions = { lambda: EWC_DEFAULT_LAMBDA, fisherBatches: 8, fisherBatchSize: 32, gamma: 1 };
 
 /**
- * Diagonal empirical Fisher (Kirkpatrick et al., 2017; Mammoth's `ewc_on`):
+ * Diagonal empirical Fisher (Kirkpatrick et al., 2017, as commonly implemented; Martens, 2020, §11):
  * `F = 1/N Σ_n (∂ℓ(x_n, y_n)/∂θ)²`, the mean over N = `batches · batchSize` training images
  * (shuffled, seeded) of the squared gradient of *that image's* cross-entropy (true label, no
  * label smoothing), by trainable parameter name. Each image is differentiated on its own: the
  * square of a batch-mean gradient would be `(1/B Σ g_n)²`, which near a minimum of the task loss
- * is about `F/B`, a B-fold underestimate.
+ * is about `F/B`, a B-fold underestimate. This is not Mammoth's `ewc_on` estimator, which adds
+ * `p(y_n|x_n)·(∂ℓ_n/∂θ)²` (each squared gradient weighted by the model's probability of the true
+ * label) and divides by `len(train_loader)·batch_size`.
  */
 export async function estimateFisher(
   model: DualEncoderLike,

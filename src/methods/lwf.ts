@@ -51,7 +51,11 @@ export function lwf(options: Partial<LwfOptions> = {}): ContinualMethod {
       return [{
         name: 'lwf', weight: o.weight,
         compute: () => tf.tidy(() => {
-          const s = classLogits(ctx.model, images, ids);
+          // At a task's first step the student IS the teacher (both hold the start-of-task weights),
+          // so the term's gradient is exactly 0; computed in float32 it is rounding noise, which
+          // Adam's normalisation turns into full-size steps on weights only this term reaches (the
+          // prompt tokens of earlier tasks). There the teacher's logits stand in: same value, no gradient.
+          const s = ctx.step === 0 ? t : classLogits(ctx.model, images, ids);
           return lwfDistillation(t, s, o.temperature);
         }),
       }];

@@ -1,7 +1,9 @@
 /**
  * ZSCL (Zheng et al., ICCV 2023) as its code does it (primed-paper.md §7.3): distillation from
  * the initial model on a reference set (image→text and text→image, T = 2, text embeddings from
- * the teacher's text tower), l2 towards the start-of-task weights, and a weight ensemble:
+ * the teacher's text tower) whose logits are each reference image against a FIXED sentence set
+ * (`referenceTexts`; ZSCL's `ref_texts`, all Conceptual Captions validation sentences, unmatched
+ * to the ImageNet reference images), l2 towards the start-of-task weights, and a weight ensemble:
  * at every step with `step % avgFreq == 0`, `n += 1; θ̂ ← (θ̂·n + θ)/(n + 1)`, θ̂ starting as
  * the start-of-task weights; the task ends with θ̂.
  */
@@ -24,8 +26,15 @@ import { copySnapshot, loadSnapshot, saveSnapshot } from './state';
  * unset fields take the default stated on each field.
  */
 export interface ZsclOptions {
-  /** Reference pairs (only their images and the set's captions are used). Required. */
+  /** Reference pairs (their images; their captions only with `referenceTexts: 'batch'`). Required. */
   referenceSet: ReferenceSource | undefined;
+  /**
+   * The sentences the distillation logits are over: a fixed list (ZSCL's `ref_texts`, embedded
+   * once per task by the teacher; `evaluateMGTIL` gives the memory's text-only captions, the
+   * analogue of ZSCL's Conceptual Captions), or `batch`: each step's reference captions (a B×B
+   * matrix; with an in-memory `referenceSet`, all of its captions). Default `batch`.
+   */
+  referenceTexts: string[] | 'batch';
   /** Reference images per step. Default 64. */
   referenceBatchSize: number;
   /** Teacher. Default `initial` (ZSCL's choice). */
@@ -44,7 +53,7 @@ export interface ZsclOptions {
 
 /** Default ZSCL options. */
 export const ZSCL_DEFAULTS: ZsclOptions = {
-  referenceSet: undefined, referenceBatchSize: 64, teacher: 'initial', temperature: 2, distillWeight: 1, l2: 1, weightEnsemble: true, avgFreq: 100,
+  referenceSet: undefined, referenceTexts: 'batch', referenceBatchSize: 64, teacher: 'initial', temperature: 2, distillWeight: 1, l2: 1, weightEnsemble: true, avgFreq: 100,
 };
 
 /** `(avg·n + current)/(n + 1)` for every name of `avg` (ZSCL's `merge_we`), in place. */
@@ -70,10 +79,17 @@ function embedTexts(model: DualEncoderLike, texts: string[], chunk = 256): tf.Te
   return out;
 }
 
+/** Checks a `referenceTexts` value: `batch` or a non-empty list of non-empty strings; returns a problem or undefined. */
+export function checkReferenceTexts(v: unknown): string | undefined {
+  if (v === 'batch') return undefined;
+  if (Array.isArray(v) && v.length > 0 && v.every((t) => typeof t === 'string' && t.trim() !== '')) return undefined;
+  return 'must be "batch" or a non-empty list of non-empty sentences';
+}
+
 /** The ZSCL method. */
 export function zscl(options: Partial<ZsclOptions> = {}): ContinualMethod {
   const o = resolveMethodOptions('zscl', ZSCL_DEFAULTS, options, {
-    referenceSet: checkReferenceSource, referenceBatchSize: positiveInteger, teacher: checkTeacher, temperature: numberIn(1e-6),
+    referenceSet: checkReferenceSource, referenceTexts: checkReferenceTexts, referenceBatchSize: positiveInteger, teacher: checkTeacher, temperature: numberIn(1e-6),
     distillWeight: numberIn(0), l2: numberIn(0), weightEnsemble: isBoolean, avgFreq: positiveInteger,
   });
   if (!o.referenceSet) throw new Error('method zscl: option referenceSet is required');
@@ -99,7 +115,8 @@ export function zscl(options: Partial<ZsclOptions> = {}): ContinualMethod {
       initial ??= copySnapshot(ctx.startWeights);
       endTask(); // drops a stale ensemble loaded with the state between tasks
       teacher = makeTeacher(ctx.model, o.teacher, ctx.startWeights, initial);
-      if (typeof source !== 'function') setTexts = embedTexts(teacher, source.captions);
+      const fixed = o.referenceTexts !== 'batch' ? o.referenceTexts : typeof source !== 'function' ? source.captions : undefined;
+      if (fixed) setTexts = embedTexts(teacher, fixed);
       ensemble = copySnapshot(ctx.startWeights);
       merges = 0;
     },
