@@ -24,6 +24,31 @@ import { notebookProgress } from './progress';
 /** Experiment scales: `mini` runs anywhere on the bundled data; `paper` needs the user's datasets and checkpoints. */
 export type Scale = 'mini' | 'paper';
 
+/** What a notebook's `PRIMED_SCALE` switch selects: a scale, and optionally the user's own task sequence. */
+export interface ScaleChoice {
+  /** `mini` or `paper` (the model, recipe and config to use). */
+  scale: Scale;
+  /** A task-sequence file (absolute) to run instead of the notebook's benchmark, when one was given. */
+  tasks?: string;
+}
+
+/**
+ * Reads a notebook's scale switch (default `process.env.PRIMED_SCALE`): `mini` (default),
+ * `paper`, or the path of a task-sequence file (`.json`, `.yaml`, `.yml`), which runs that
+ * sequence at mini scale; `paper:<file>` runs it at paper scale. Errors name the value.
+ */
+export function readScale(value: string | undefined = process.env.PRIMED_SCALE): ScaleChoice {
+  const v = (value ?? 'mini').trim();
+  if (v === 'mini' || v === 'paper') return { scale: v };
+  const m = /^(?:(mini|paper):)?(.+\.(?:json|ya?ml))$/i.exec(v);
+  if (!m) throw new Error(`PRIMED_SCALE must be mini, paper, or a task-sequence file (seq.json, or paper:seq.json), got "${value}"`);
+  // Relative to the working directory, or to the repository root (notebooks run in notebooks/).
+  const candidates = [path.resolve(m[2]), path.resolve('..', m[2])];
+  const file = candidates.find((f) => fs.existsSync(f));
+  if (!file) throw new Error(`PRIMED_SCALE: task-sequence file not found (looked for ${candidates.join(' and ')})`);
+  return { scale: (m[1] as Scale | undefined) ?? 'mini', tasks: file };
+}
+
 /** The paper-scale config file's content. */
 export interface PaperConfig {
   /** Dataset name → root folder on disk. */
