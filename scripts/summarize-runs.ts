@@ -1,50 +1,141 @@
 /**
- * Collects finished `primed evaluate` runs into one results file and a markdown table:
- *   npx tsx scripts/summarize-runs.ts runs/readme/finetune-I runs/readme/zscl-I runs/readme/primed-dyn-I \
- *     --out results/mini-mgtil-order-I
- * writes `<out>.json` (every matrix, zero-shot row, metrics, config, backend, timings) and
- * `<out>.md` (the Table 1-style summary and each accuracy matrix).
+ * Collects finished `primed evaluate` runs into one results file and markdown tables:
+ *   npx tsx scripts/summarize-runs.ts runs/grid/* runs/oos/* --out results/mini-mgtil-multiseed [--readme README.md] [--skip-incomplete]
+ * writes `<out>.json` (every run: matrix, zero-shot row, metrics, config, backend, timings; and
+ * per (order, method, memory source) the mean and sample sd over seeds of each metric) and
+ * `<out>.md` (the mean ± sd table, the per-run table and each accuracy matrix). With `--readme`,
+ * the text between `<!-- summarize-runs:start -->` and `<!-- summarize-runs:end -->` in that file
+ * is replaced by the mean ± sd table (README tables are regenerated, never hand-edited).
+ * Folders that are not complete runs are refused, naming the folder (`--skip-incomplete` leaves
+ * unfinished runs out with a warning).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readJson, writeFileAtomic, writeJsonAtomic } from '../src/util/fs';
 import type { ProtocolResult } from '../src/eval/protocol';
 
-const args = process.argv.slice(2);
-const outIdx = args.indexOf('--out');
-if (outIdx < 0 || !args[outIdx + 1]) throw new Error('usage: summarize-runs.ts RUN_DIR... --out PREFIX');
-const out = args[outIdx + 1];
-const dirs = args.filter((_, i) => i !== outIdx && i !== outIdx + 1);
+type Run = ProtocolResult & {
+  config: { method: string; order: string; recipe: unknown; memory?: { source?: string } | null; methodOptions?: Record<string, unknown> };
+  seed?: number;
+  backend?: { name?: string; threads?: number };
+};
 
-const runs = dirs.map((d) => {
-  const r = readJson<ProtocolResult & { config: { method: string; order: string; recipe: unknown } }>(path.join(d, 'result.json'));
-  if (!r.complete) throw new Error(`${d}: the run is not complete (${r.rowsDone} of ${r.tasks.length} rows)`);
-  return { dir: d, result: r };
-});
-const f = (x: number | null | undefined) => (x === null || x === undefined ? '–' : x.toFixed(1));
-const lines: string[] = [];
-lines.push('| method | Transfer | Avg | Last | ACC | BWT | Forgetting | AUC | train s | eval s |');
-lines.push('|---|---|---|---|---|---|---|---|---|---|');
-const zs = runs[0].result.zeroShot!;
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-lines.push(`| zero-shot | ${f(mean(zs.slice(1)))} | ${f(mean(zs))} | ${f(mean(zs))} | ${f(mean(zs))} | – | – | – | | |`);
-for (const { result: r } of runs) {
-  const m = r.metrics!;
-  const trainS = r.timings.rows.reduce((a, x) => a + x.trainS, 0);
-  const evalS = r.timings.rows.reduce((a, x) => a + x.evalS, 0) + (r.timings.zeroShotEvalS ?? 0);
-  lines.push(`| ${r.config.method} | ${f(m.transfer)} | ${f(m.avg)} | ${f(m.last)} | ${f(m.acc)} | ${f(m.bwt)} | ${f(m.forgetting)} | ${f(m.auc)} | ${trainS.toFixed(0)} | ${evalS.toFixed(0)} |`);
+/** The metrics the tables report, in column order. */
+export const METRICS = ['transfer', 'avg', 'last', 'bwt', 'forgetting', 'auc'] as const;
+
+/** Mean and sample standard deviation (n − 1; 0 for one value) of finite numbers. */
+export function meanSd(xs: number[]): { mean: number; sd: number; n: number } {
+  const n = xs.length;
+  const mean = xs.reduce((a, b) => a + b, 0) / n;
+  const sd = n > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : 0;
+  return { mean, sd, n };
 }
-lines.push('');
-for (const { result: r } of runs) {
-  lines.push(`**${r.config.method}**, accuracy (%) after each task (rows) on each test set (columns):`);
-  lines.push('');
-  lines.push(`| | ${r.tasks.join(' | ')} |`);
-  lines.push(`|---|${r.tasks.map(() => '---').join('|')}|`);
-  lines.push(`| zero-shot | ${r.zeroShot!.map(f).join(' | ')} |`);
-  r.matrix.forEach((row, t) => lines.push(`| after ${t + 1}. ${r.tasks[t]} | ${row.map(f).join(' | ')} |`));
-  lines.push('');
+
+/** The memory a run retrieved from: `in-source`, `out-of-source`, `user`, or `none` (no memory). */
+export function memorySourceOf(r: Run): string {
+  if (!r.config.memory) return 'none';
+  return r.config.memory.source ?? 'in-source';
 }
-fs.mkdirSync(path.dirname(out), { recursive: true });
-writeJsonAtomic(`${out}.json`, { generatedBy: 'scripts/summarize-runs.ts', runs: runs.map(({ dir, result }) => ({ dir, ...result })) });
-writeFileAtomic(`${out}.md`, lines.join('\n') + '\n');
-process.stdout.write(lines.join('\n') + '\n');
+
+function main(): void {
+  const args = process.argv.slice(2);
+  const take = (flag: string) => {
+    const i = args.indexOf(flag);
+    if (i < 0) return undefined;
+    if (!args[i + 1]) throw new Error(`option ${flag} needs a value`);
+    const v = args[i + 1];
+    args.splice(i, 2);
+    return v;
+  };
+  const out = take('--out');
+  const readme = take('--readme');
+  const skipIncomplete = args.includes('--skip-incomplete');
+  if (skipIncomplete) args.splice(args.indexOf('--skip-incomplete'), 1);
+  if (!out) throw new Error('usage: summarize-runs.ts RUN_DIR... --out PREFIX [--readme README.md]');
+  const dirs = args.filter((d) => fs.existsSync(path.join(d, 'result.json')) || !d.endsWith('.log'));
+  if (dirs.length === 0) throw new Error('summarize-runs: no run folders given');
+  const all = dirs.map((d) => {
+    const file = path.join(d, 'result.json');
+    if (!fs.existsSync(file)) throw new Error(`${d}: not a run folder (no result.json)`);
+    const r = readJson<Run>(file);
+    if (!r.complete && !skipIncomplete) throw new Error(`${d}: the run is not complete (${r.rowsDone} of ${r.tasks.length} rows); --skip-incomplete leaves it out`);
+    if (!r.complete) process.stderr.write(`summarize-runs: ${d} is not complete (${r.rowsDone} of ${r.tasks.length} rows), left out\n`);
+    return { dir: d, result: r };
+  });
+  const runs = all.filter((x) => x.result.complete);
+  if (runs.length === 0) throw new Error('summarize-runs: no complete run');
+  const f = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(1));
+  const seedOf = (r: Run) => r.seed ?? (r as unknown as { config: { seed?: number } }).config.seed;
+
+  // Groups: (order, method, memory source) → runs.
+  const groups = new Map<string, { order: string; method: string; memory: string; runs: Run[]; dirs: string[] }>();
+  for (const { dir, result: r } of runs) {
+    const key = `${r.config.order}|${r.config.method}|${memorySourceOf(r)}`;
+    if (!groups.has(key)) groups.set(key, { order: r.config.order, method: r.config.method, memory: memorySourceOf(r), runs: [], dirs: [] });
+    groups.get(key)!.runs.push(r);
+    groups.get(key)!.dirs.push(dir);
+  }
+  const methodRank = ['finetune', 'l2', 'ewc', 'lwf', 'icarl', 'wise-ft', 'zscl', 'primed-uni', 'primed-dyn', 'primed'];
+  const sorted = [...groups.values()].sort((a, b) =>
+    a.order.localeCompare(b.order) || a.memory.replace('none', 'in-source').localeCompare(b.memory.replace('none', 'in-source')) || methodRank.indexOf(a.method) - methodRank.indexOf(b.method));
+  const stats = sorted.map((g) => ({
+    order: g.order, method: g.method, memory: g.memory,
+    seeds: g.runs.map((r) => seedOf(r)),
+    backends: [...new Set(g.runs.map((r) => `${r.backend?.name ?? '?'} (threads ${r.backend?.threads ?? '?'})`))],
+    runs: g.dirs,
+    metrics: Object.fromEntries(METRICS.map((m) => [m, meanSd(g.runs.map((r) => r.metrics![m] as number).filter((x) => Number.isFinite(x)))])),
+    trainS: meanSd(g.runs.map((r) => r.timings.rows.reduce((a, x) => a + x.trainS, 0))),
+  }));
+
+  const table: string[] = [];
+  table.push('| order | method | memory | seeds | Transfer | Avg | Last | BWT | Forgetting | AUC | train s |');
+  table.push('|---|---|---|---|---|---|---|---|---|---|---|');
+  const pm = (s: { mean: number; sd: number; n: number }) => (s.n === 0 ? '–' : s.n === 1 ? `${f(s.mean)}` : `${f(s.mean)} ± ${f(s.sd)}`);
+  for (const order of [...new Set(stats.map((s) => s.order))]) {
+    const first = runs.find((r) => r.result.config.order === order)!.result;
+    const zs = first.zeroShot!;
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    table.push(`| ${order} | zero-shot | – | – | ${f(mean(zs.slice(1)))} | ${f(mean(zs))} | ${f(mean(zs))} | – | – | – | – |`);
+    for (const s of stats.filter((x) => x.order === order)) {
+      table.push(`| ${order} | ${s.method} | ${s.memory === 'none' ? '–' : s.memory} | ${s.seeds.join(', ')} | ${METRICS.map((m) => pm(s.metrics[m])).join(' | ')} | ${s.trainS.mean.toFixed(0)} |`);
+    }
+  }
+
+  const lines: string[] = [];
+  lines.push('Mean ± sample sd over seeds (generated by scripts/summarize-runs.ts from the result files; do not edit):', '', ...table, '');
+  lines.push('Each run:', '');
+  lines.push('| run | order | method | memory | seed | backend | Transfer | Avg | Last | ACC | BWT | Forgetting | AUC | train s | eval s |');
+  lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const { dir, result: r } of runs) {
+    const m = r.metrics!;
+    const trainS = r.timings.rows.reduce((a, x) => a + x.trainS, 0);
+    const evalS = r.timings.rows.reduce((a, x) => a + x.evalS, 0) + (r.timings.zeroShotEvalS ?? 0);
+    lines.push(`| ${path.basename(dir)} | ${r.config.order} | ${r.config.method} | ${memorySourceOf(r)} | ${seedOf(r)} | ${r.backend?.name ?? '?'} ×${r.backend?.threads ?? '?'} | ${f(m.transfer)} | ${f(m.avg)} | ${f(m.last)} | ${f(m.acc)} | ${f(m.bwt)} | ${f(m.forgetting)} | ${f(m.auc)} | ${trainS.toFixed(0)} | ${evalS.toFixed(0)} |`);
+  }
+  lines.push('');
+  for (const { dir, result: r } of runs) {
+    lines.push(`**${path.basename(dir)}** (${r.config.method}, order ${r.config.order}, memory ${memorySourceOf(r)}, seed ${seedOf(r)}), accuracy (%) after each task (rows) on each test set (columns):`);
+    lines.push('');
+    lines.push(`| | ${r.tasks.join(' | ')} |`);
+    lines.push(`|---|${r.tasks.map(() => '---').join('|')}|`);
+    lines.push(`| zero-shot | ${r.zeroShot!.map(f).join(' | ')} |`);
+    r.matrix.forEach((row, t) => lines.push(`| after ${t + 1}. ${r.tasks[t]} | ${row.map(f).join(' | ')} |`));
+    lines.push('');
+  }
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  writeJsonAtomic(`${out}.json`, { generatedBy: 'scripts/summarize-runs.ts', groups: stats, runs: runs.map(({ dir, result }) => ({ dir, ...result })) });
+  writeFileAtomic(`${out}.md`, lines.join('\n') + '\n');
+  if (readme) {
+    const text = fs.readFileSync(readme, 'utf8');
+    const start = '<!-- summarize-runs:start -->';
+    const end = '<!-- summarize-runs:end -->';
+    const a = text.indexOf(start);
+    const b = text.indexOf(end);
+    if (a < 0 || b < a) throw new Error(`${readme}: no ${start} … ${end} block to replace`);
+    const block = `${start}\n<!-- generated by: npx tsx scripts/summarize-runs.ts ${process.argv.slice(2).filter((x) => x !== '--readme' && x !== readme).join(' ')} --readme ${readme} -->\n\n${table.join('\n')}\n\n${end}`;
+    writeFileAtomic(readme, text.slice(0, a) + block + text.slice(b + end.length));
+  }
+  process.stdout.write(table.join('\n') + '\n');
+}
+
+main();
