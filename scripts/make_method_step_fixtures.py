@@ -16,6 +16,11 @@ weight decay 0.1, a fresh optimiser per task), CE with label smoothing 0.2 on pr
 Each method is written here from its paper / reference code, not from primed's sources:
 - finetune: CE (ZSCL finetune.py without extras).
 - l2: + sum (theta - theta_task_start)^2 (ZSCL helpers.l2_loss, reduction="sum").
+- ewc (lambda 10): after each task the diagonal empirical Fisher F = 1/N sum_n (d CE_n / d theta)^2 over
+  the task's 6 images (true label, no smoothing; Kirkpatrick et al. 2017), F <- gamma F + F_task with
+  gamma 1; from task B + lambda sum F (theta - theta*)^2, theta* = the weights at the end of task A.
+- wise-ft (alpha 0.5): after each task theta <- alpha theta + (1 - alpha) theta_zeroshot (ZSCL
+  finetune.py --wise_merge with wise_ft_model zeroshot).
 - lwf: from task B, + LwF Eq. 2 (Li & Hoiem): -sum softmax(t/2) log softmax(s/2), mean over rows,
   over the prompts of earlier tasks, teacher = model at the start of the task.
 - zscl: ZSCL finetune.py (method ZSCL, --image_loss --text_loss --we --l2 1, T=2): teacher = the
@@ -115,6 +120,7 @@ def run(method, W0, tasks, ref, ref_texts, teacher='last', dfg_sign=1.0, dfg_sca
     W = clone(W0)
     initial = clone(W0)
     old_prompts = []
+    fisher, anchor = None, None
     history = []
     after = []
     for task in tasks:
@@ -141,6 +147,10 @@ def run(method, W0, tasks, ref, ref_texts, teacher='last', dfg_sign=1.0, dfg_sca
                 l2 = sum(((params[k] - start[k]) ** 2).sum() for k in NAMES)
                 losses['l2'] = l2.item()
                 main = main + l2
+            if method == 'ewc' and fisher is not None:
+                pen = sum((fisher[k] * (params[k] - anchor[k]) ** 2).sum() for k in NAMES)
+                losses['ewc'] = 10.0 * pen.item()
+                main = main + 10.0 * pen
             if method == 'lwf' and old_prompts:
                 with torch.no_grad():
                     t = LOGIT_SCALE * img_emb(start, task['x']) @ txt_emb(start, old_prompts).T
@@ -186,6 +196,19 @@ def run(method, W0, tasks, ref, ref_texts, teacher='last', dfg_sign=1.0, dfg_sca
         W = {k: params[k].detach().clone() for k in NAMES}
         if method == 'zscl':
             W = clone(avg)
+        if method == 'wise-ft':
+            W = {k: 0.5 * W[k] + 0.5 * initial[k] for k in NAMES}
+        if method == 'ewc':
+            F_task = {k: torch.zeros_like(W[k]) for k in NAMES}
+            for i in range(task['x'].shape[0]):
+                p_i = {k: W[k].clone().requires_grad_(True) for k in NAMES}
+                prompts = [task['template'].replace('{}', c) for c in task['classNames']]
+                logits = LOGIT_SCALE * img_emb(p_i, task['x'][i:i + 1]) @ txt_emb(p_i, prompts).T
+                g = torch.autograd.grad(F.cross_entropy(logits, task['y'][i:i + 1]), [p_i[k] for k in NAMES])
+                for k, gk in zip(NAMES, g):
+                    F_task[k] += gk ** 2 / task['x'].shape[0]
+            fisher = F_task if fisher is None else {k: 1.0 * fisher[k] + F_task[k] for k in NAMES}
+            anchor = clone(W)
         old_prompts += [task['template'].replace('{}', c) for c in task['classNames']]
         after.append({k: W[k].numpy().reshape(-1).tolist() for k in NAMES})
     return {'history': history, 'weightsAfterTask': after}
@@ -214,7 +237,7 @@ def main():
     ref = dict(captions=ref_captions, x=torch.tensor(ref_x))
     ref_texts = ['a photo of a dog on grass', 'an ultrasound of a kidney', 'an x ray of a hand', 'a stained tissue slide']
     cases = {}
-    for m in ['finetune', 'l2', 'lwf', 'zscl']:
+    for m in ['finetune', 'l2', 'ewc', 'lwf', 'wise-ft', 'zscl']:
         cases[m] = run(m, W0, tasks, ref, ref_texts)
     for teacher in ['last', 'initial', 'wise:0.3']:
         cases[f'primed teacher={teacher}'] = run('primed', W0, tasks, ref, ref_texts, teacher=teacher)

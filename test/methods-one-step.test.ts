@@ -83,7 +83,9 @@ const TOL = 1e-5;
 const runs: [string, string, Record<string, unknown>][] = [
   ['finetune', 'finetune', {}],
   ['l2', 'l2', {}],
+  ['ewc', 'ewc', { lambda: 10, fisherBatches: 1, fisherBatchSize: 6 }],
   ['lwf', 'lwf', {}],
+  ['wise-ft', 'wise-ft', { alpha: 0.5 }],
   ['zscl', 'zscl', { referenceSet, referenceBatchSize: refBatch, referenceTexts: fx.referenceTexts, avgFreq: 1 }],
   ['primed teacher=last', 'primed', { referenceSet, referenceBatchSize: refBatch, teacher: 'last' }],
   ['primed teacher=initial', 'primed', { referenceSet, referenceBatchSize: refBatch, teacher: 'initial' }],
