@@ -21,6 +21,9 @@ Each method is written here from its paper / reference code, not from primed's s
   gamma 1; from task B + lambda sum F (theta - theta*)^2, theta* = the weights at the end of task A.
 - wise-ft (alpha 0.5): after each task theta <- alpha theta + (1 - alpha) theta_zeroshot (ZSCL
   finetune.py --wise_merge with wise_ft_model zeroshot).
+- icarl (buffer 6, replay batch 6): after task A its 6 images (2 per class: the whole task) are
+  stored; from task B + CE with label smoothing 0.2 of the stored images over task A's prompts
+  (Rebuffi et al.'s rehearsal, task-incremental), the whole buffer each step.
 - lwf: from task B, + LwF Eq. 2 (Li & Hoiem): -sum softmax(t/2) log softmax(s/2), mean over rows,
   over the prompts of earlier tasks, teacher = model at the start of the task.
 - zscl: ZSCL finetune.py (method ZSCL, --image_loss --text_loss --we --l2 1, T=2): teacher = the
@@ -121,6 +124,7 @@ def run(method, W0, tasks, ref, ref_texts, teacher='last', dfg_sign=1.0, dfg_sca
     initial = clone(W0)
     old_prompts = []
     fisher, anchor = None, None
+    old_tasks = []
     history = []
     after = []
     for task in tasks:
@@ -151,6 +155,10 @@ def run(method, W0, tasks, ref, ref_texts, teacher='last', dfg_sign=1.0, dfg_sca
                 pen = sum((fisher[k] * (params[k] - anchor[k]) ** 2).sum() for k in NAMES)
                 losses['ewc'] = 10.0 * pen.item()
                 main = main + 10.0 * pen
+            if method == 'icarl' and old_tasks:
+                l = sum(ce_loss(params, ot) for ot in old_tasks)
+                losses['replay'] = l.item()
+                main = main + l
             if method == 'lwf' and old_prompts:
                 with torch.no_grad():
                     t = LOGIT_SCALE * img_emb(start, task['x']) @ txt_emb(start, old_prompts).T
@@ -209,6 +217,7 @@ def run(method, W0, tasks, ref, ref_texts, teacher='last', dfg_sign=1.0, dfg_sca
                     F_task[k] += gk ** 2 / task['x'].shape[0]
             fisher = F_task if fisher is None else {k: 1.0 * fisher[k] + F_task[k] for k in NAMES}
             anchor = clone(W)
+        old_tasks.append(task)
         old_prompts += [task['template'].replace('{}', c) for c in task['classNames']]
         after.append({k: W[k].numpy().reshape(-1).tolist() for k in NAMES})
     return {'history': history, 'weightsAfterTask': after}
@@ -237,7 +246,7 @@ def main():
     ref = dict(captions=ref_captions, x=torch.tensor(ref_x))
     ref_texts = ['a photo of a dog on grass', 'an ultrasound of a kidney', 'an x ray of a hand', 'a stained tissue slide']
     cases = {}
-    for m in ['finetune', 'l2', 'ewc', 'lwf', 'wise-ft', 'zscl']:
+    for m in ['finetune', 'l2', 'ewc', 'icarl', 'lwf', 'wise-ft', 'zscl']:
         cases[m] = run(m, W0, tasks, ref, ref_texts)
     for teacher in ['last', 'initial', 'wise:0.3']:
         cases[f'primed teacher={teacher}'] = run('primed', W0, tasks, ref, ref_texts, teacher=teacher)

@@ -84,6 +84,7 @@ const runs: [string, string, Record<string, unknown>][] = [
   ['finetune', 'finetune', {}],
   ['l2', 'l2', {}],
   ['ewc', 'ewc', { lambda: 10, fisherBatches: 1, fisherBatchSize: 6 }],
+  ['icarl', 'icarl', { bufferSize: 6, replayBatchSize: 6 }],
   ['lwf', 'lwf', {}],
   ['wise-ft', 'wise-ft', { alpha: 0.5 }],
   ['zscl', 'zscl', { referenceSet, referenceBatchSize: refBatch, referenceTexts: fx.referenceTexts, avgFreq: 1 }],
