@@ -14,6 +14,8 @@ export const FUSED_KERNELS = {
   layerNorm: '_PrimedLayerNorm',
   /** `{dy, x, mean, rstd, weight, bias}` -> `[dx, dweight, dbias]`. */
   layerNormGrad: '_PrimedLayerNormGrad',
+  /** `{dy, y}`, attrs `{dim}` -> the gradient of softmax over `dim` from its output `y`. */
+  softmaxGrad: '_PrimedSoftmaxGrad',
   /** `{x}`, attrs `{approximate: 'none'|'tanh'}` -> GELU. */
   gelu: '_PrimedGelu',
   /** `{dy, x}`, attrs `{approximate}` -> dx. */

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ParamStore } from './params';
-import { linear } from './ops';
+import { linear, softmaxLast } from './ops';
 
 /** Checkpoint names of an attention block's parameters. */
 export type AttentionParamNames =
@@ -71,9 +71,10 @@ export class MultiHeadAttention {
         [q, k, v] = [0, 1, 2].map((i) => linear(x, this.qkv[2 * i], this.qkv[2 * i + 1]));
       }
       const toHeads = (y: tf.Tensor) => y.reshape([b, t, this.heads, headDim]).transpose([0, 2, 1, 3]) as tf.Tensor4D;
-      let scores: tf.Tensor = tf.mul(tf.matMul(toHeads(q), toHeads(k), false, true), 1 / Math.sqrt(headDim));
+      // Scale the queries (T·d values) rather than the scores (T·T), as timm does.
+      let scores: tf.Tensor = tf.matMul(toHeads(tf.mul(q, 1 / Math.sqrt(headDim))), toHeads(k), false, true);
       if (mask) scores = tf.add(scores, mask);
-      const context = tf.matMul(tf.softmax(scores, -1) as tf.Tensor4D, toHeads(v));
+      const context = tf.matMul(softmaxLast(scores) as tf.Tensor4D, toHeads(v));
       const merged = context.transpose([0, 2, 1, 3]).reshape([b, t, w]);
       return linear(merged, this.outWeight, this.outBias) as tf.Tensor3D;
     });

@@ -109,6 +109,22 @@ export function layerNorm(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, eps:
   });
 }
 
+/**
+ * Softmax over the last axis. With fused kernels its gradient is one kernel from the output
+ * (tfjs composes it from four elementwise ops and a sum).
+ */
+export function softmaxLast(x: tf.Tensor): tf.Tensor {
+  if (!hasFusedKernels()) return tf.softmax(x, -1);
+  const dim = x.rank - 1;
+  const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [xs, save] = args as [tf.Tensor, tf.GradSaveFunc];
+    const y = tf.softmax(xs, -1);
+    save([y]);
+    return { value: y, gradFunc: (dy: tf.Tensor, s: tf.Tensor[]) => runFused(FUSED_KERNELS.softmaxGrad, { dy, y: s[0] }, { dim }) as tf.Tensor };
+  });
+  return f(x);
+}
+
 /** Exact GELU, `0.5 x (1 + erf(x / √2))` (PyTorch `nn.GELU()`, HF `gelu`). */
 export function gelu(x: tf.Tensor): tf.Tensor {
   if (hasFusedKernels()) {

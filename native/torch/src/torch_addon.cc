@@ -303,6 +303,14 @@ KERNEL(FromArray)
   if (numel == 0) return Id(env, at::empty(shape, at::TensorOptions().dtype(dt).device(g_device)));
   at::Tensor host = at::from_blob(data, shape, at::TensorOptions().dtype(src));
   if (src == at::kByte && dt == at::kBool) host = host.ne(0);
+  if (g_device.is_cuda()) {
+    // Through pinned memory (PyTorch's caching host allocator) and an asynchronous copy: a
+    // blocking copy from pageable memory would wait for every queued kernel, and tfjs uploads
+    // a small tensor for every scalar operand.
+    at::Tensor pinned = at::empty(shape, at::TensorOptions().dtype(host.scalar_type()).pinned_memory(true));
+    pinned.copy_(host);
+    return Id(env, pinned.to(g_device, dt, /*non_blocking=*/true, /*copy=*/true));
+  }
   at::Tensor t = host.to(g_device, dt, /*non_blocking=*/false, /*copy=*/true);
   return Id(env, t);
 END_KERNEL
@@ -561,6 +569,12 @@ KERNEL(Softmax)
   const at::Tensor& x = a.tensor(0);
   const int64_t dim = a.i64(1);
   return Id(env, a.flag(2) ? at::log_softmax(x, dim) : at::softmax(x, dim));
+END_KERNEL
+
+// softmaxBackward(dy, y, dim): the gradient of softmax from its output (one fused kernel)
+KERNEL(SoftmaxBwd)
+  const at::Tensor& y = a.tensor(1);
+  return Id(env, at::_softmax_backward_data(a.tensor(0), y, a.i64(2), y.scalar_type()));
 END_KERNEL
 
 // topk(x, k, sorted) -> [values, indices]
@@ -839,7 +853,7 @@ napi_value ModuleInit(napi_env env, napi_value exports) {
       FN("init", Init), FN("threads", Threads), FN("fromArray", FromArray), FN("toArray", ToArray), FN("free", FreeSlot),
       FN("stats", Stats), FN("setScratch", SetScratch), FN("sync", Sync), FN("shape", Shape),
       FN("unary", UnaryOp), FN("unaryScalar", UnaryScalarOp), FN("binary", BinaryOp), FN("addN", AddN), FN("select", Select),
-      FN("cast", Cast), FN("reduce", ReduceOp), FN("argReduce", ArgReduce), FN("cumsum", Cumsum), FN("softmax", Softmax),
+      FN("cast", Cast), FN("reduce", ReduceOp), FN("argReduce", ArgReduce), FN("cumsum", Cumsum), FN("softmax", Softmax), FN("softmaxBackward", SoftmaxBwd),
       FN("topk", TopK), FN("matmul", MatMul), FN("reshape", Reshape), FN("transpose", Transpose), FN("slice", Slice),
       FN("stridedSlice", StridedSlice), FN("flip", Flip), FN("concat", Concat), FN("stack", Stack), FN("unstack", Unstack),
       FN("split", Split), FN("tile", Tile), FN("broadcastTo", BroadcastTo), FN("pad", Pad), FN("fill", Fill),

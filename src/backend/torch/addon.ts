@@ -44,6 +44,7 @@ export interface TorchAddon {
   argReduce(isMax: boolean, x: number, axis: number): number;
   cumsum(x: number, axis: number, exclusive: boolean, reverse: boolean): number;
   softmax(x: number, dim: number, log: boolean): number;
+  softmaxBackward(dy: number, y: number, dim: number): number;
   topk(x: number, k: number, sorted: boolean): number;
   matmul(a: number, b: number, transposeA: boolean, transposeB: boolean): number;
   reshape(x: number, shape: number[]): number;

@@ -220,6 +220,7 @@ Object.assign(kernels, {
     b.addon.layerNormBackward(b.slot(dy), b.slot(x), b.slot(mean), b.slot(rstd), b.slot(weight), b.slot(bias));
     return b.outputs();
   },
+  [FUSED_KERNELS.softmaxGrad]: (b, { dy, y }, { dim }) => one(b, b.addon.softmaxBackward(b.slot(dy), b.slot(y), dim as number)),
   [FUSED_KERNELS.gelu]: (b, { x }, { approximate }) => one(b, b.addon.gelu(b.slot(x), approximate === 'tanh')),
   [FUSED_KERNELS.geluGrad]: (b, { dy, x }, { approximate }) => one(b, b.addon.geluBackward(b.slot(dy), b.slot(x), approximate === 'tanh')),
   [FUSED_KERNELS.dfg]: (b, { grad, param, start }, { lambda }) => {
