@@ -25,11 +25,15 @@ import { Rng } from '../src/util/rng';
 import { makeDataset } from './fixtures/losses/fakes';
 import { fakeTokenizer } from './fixtures/model/test-helpers';
 
-async function onTorch(): Promise<void> {
+/** The device under test: the CPU here, the GPU in bench/gpu/run.sh (PRIMED_DEVICE=cuda). */
+const DEVICE = process.env.PRIMED_DEVICE ?? 'cpu';
+
+async function onTorch(): Promise<string> {
   const problem = torchAddonProblem();
   assert.equal(problem, undefined, `the torch addon is required for these tests: ${problem}`);
-  await initBackend({ backend: 'torch', device: 'cpu' });
+  const info = await initBackend({ backend: 'torch', device: DEVICE });
   assert.equal(tf.getBackend(), 'torch');
+  return info.device!;
 }
 
 function refSet(n: number, side: number, channels: number, seed = 1) {
@@ -234,7 +238,7 @@ test('a BiomedCLIP-sized PRIMED step (ViT-B/16 + PubMedBERT, random weights) run
 });
 
 test('a run started on torch is not resumed on another backend: the error names both', async () => {
-  await onTorch();
+  const device = await onTorch();
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'primed-torch-resume-'));
   const learner = {
     trained: 0,
@@ -247,12 +251,12 @@ test('a run started on torch is not resumed on another backend: the error names 
   await assert.rejects(runProtocol(opts), /killed/);
   const started = JSON.parse(fs.readFileSync(path.join(runDir, 'result.json'), 'utf8')) as { backend: { name: string; device: string } };
   assert.equal(started.backend.name, 'torch');
-  assert.equal(started.backend.device, 'cpu');
+  assert.equal(started.backend.device, device);
   await initBackend({ backend: 'wasm' });
   try {
-    await assert.rejects(runProtocol(opts), /cannot resume: the run was started on torch on cpu \(fp32, \d+ threads?\) and would continue on wasm on cpu/);
+    await assert.rejects(runProtocol(opts), new RegExp(`cannot resume: the run was started on torch on ${device} \\(fp32, \\d+ threads?\\) and would continue on wasm on cpu`));
   } finally {
-    await initBackend({ backend: 'torch', device: 'cpu' });
+    await initBackend({ backend: 'torch', device: DEVICE });
     fs.rmSync(runDir, { recursive: true, force: true });
   }
 });
