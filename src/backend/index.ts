@@ -362,6 +362,14 @@ export function formatCudaVersion(v: number): string {
   return v > 0 ? `${Math.floor(v / 1000)}.${Math.floor((v % 1000) / 10)}` : 'none';
 }
 
+/** Whether the torch addon loads. */
+export interface TorchAddonStatus {
+  /** True when `native/torch/build/primed_torch.node` loads. */
+  usable: boolean;
+  /** Why not, when it does not. */
+  problem?: string;
+}
+
 /** Everything `primed doctor` prints. */
 export interface DoctorReport {
   /** The chosen backend. */
@@ -377,7 +385,7 @@ export interface DoctorReport {
   /** Optional packages and whether they are usable. */
   packages: PackageProbe[];
   /** The torch addon: loaded, or why not. */
-  torchAddon: { usable: boolean; problem?: string };
+  torchAddon: TorchAddonStatus;
   /** What would make a faster backend available. */
   advice: string[];
 }
