@@ -14,7 +14,6 @@ export * from './data/npy';
 export * from './data/mini-corpus';
 export { loadLocalDataset, findManifest, MANIFEST_NAMES, type LocalDatasetOptions } from './data/local-dataset';
 export { readManifest, type Manifest, type ManifestItem, type ManifestOptions } from './data/manifest';
-export { scanImageFolder, type ImageFolderOptions, type FolderItem } from './data/image-folder';
 export { SplitDataset, type DatasetInfo, type ProvenancedSplit } from './data/dataset';
 export { FileSplit, type FileItem, type FilePrepareOptions } from './data/file-split';
 export * from './data/prepare';
