@@ -156,6 +156,8 @@ export interface DistillOptions {
   queryEmbedder?: Embedder;
   /** Question pool M⁰; default the mini pool. */
   pool?: Question[];
+  /** An earlier task whose domain no pool question has is refused unless this is true; then the pool grows by it (see {@link EvaluateMGTILOptions.addDomains}). Default false. */
+  addDomains?: boolean;
   /** Settings; default the mini recipe's. */
   recipe?: DeepPartial<RunRecipe>;
   /** Seed. Default 42. */
@@ -187,7 +189,8 @@ export async function distill(model: DualEncoderLike, dataset: ClassificationDat
   const strategy = options.strategy ?? 'siphon';
   const initial = options.initialModel ?? model.clone();
   try {
-    const reference = await prepareReference(referenceContext(options.memory, initial, modelPreprocess(model, undefined, 'distill'), recipe, strategy, seed, options), options.earlierTasks);
+    const pool = checkPoolDomains(options.pool ?? miniPool(), options.earlierTasks, { addDomains: options.addDomains ?? false }).pool;
+    const reference = await prepareReference(referenceContext(options.memory, initial, modelPreprocess(model, undefined, 'distill'), recipe, strategy, seed, { ...options, pool }), options.earlierTasks);
     const method = createMethod(strategy === 'siphon' ? 'primed-dyn' : 'primed-uni', {
       referenceBatchSize: recipe.referenceBatchSize,
       ...(options.methodOptions ?? {}),
@@ -490,15 +493,17 @@ export async function evaluateMGTIL(options: EvaluateMGTILOptions = {}): Promise
     // An evaluation-only task trains nothing, so the row after it equals the row before: evaluations are reused until the next training.
     const lastEval = new Map<number, TaskEvaluation>();
     let reportWritten = false;
+    // The data report beside the run: written on the protocol's first call, inside its run lock and after any --fresh discard.
+    const writeReport = () => {
+      if (reportWritten) return;
+      writeJsonAtomic(path.join(runDir, 'data-check.json'), dataReport);
+      reportWritten = true;
+    };
     // What each row records in result.json: the reference set it distilled on.
     const learner = {
       ...methodLearner,
       async evaluate(d: number): Promise<TaskEvaluation> {
-        if (!reportWritten) {
-          // Inside the protocol's run lock, after any --fresh discard.
-          writeJsonAtomic(path.join(runDir, 'data-check.json'), dataReport);
-          reportWritten = true;
-        }
+        writeReport();
         const hit = lastEval.get(d);
         if (hit) return hit;
         const ev = await methodLearner.evaluate(d);
@@ -510,6 +515,7 @@ export async function evaluateMGTIL(options: EvaluateMGTILOptions = {}): Promise
         await methodLearner.loadState(dir);
       },
       async train(t: number, signal: { progress: ProgressSink }): Promise<MGTILTrainInfo> {
+        writeReport();
         if (evalOnly[t]) return { evaluationOnly: true, reference: null };
         lastEval.clear();
         await methodLearner.train(t, signal);

@@ -13,6 +13,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { checkTaskData, formatDataReport, getBenchmark, loadBenchmarkTasks, readTaskSequence, taskFromFolder, taskFromManifest } from '../src/benchmarks';
 import { checkPoolDomains, findTaskImagesInMemory } from '../src/pipeline/sequence-checks';
+import { distill } from '../src/cells';
+import { loadMiniModel } from '../src/foundation';
+import type { Memory } from '../src/memory/store';
 import { buildMemory } from '../src/memory/build';
 import { resolveRecipe, MINI_RECIPE_RUN } from '../src/recipes';
 import { command as dataCommand } from '../src/cli/data';
@@ -107,6 +110,17 @@ test('a task domain the question pool lacks is refused, or added with questions 
   assert.deepEqual(grown.added, ['blood smear']);
   assert.deepEqual(grown.pool.slice(1).map((q) => [q.text, q.domain]), [['a photo of a basophil cell', 'blood smear'], ['a photo of a eosinophil cell', 'blood smear']]);
   assert.equal(checkPoolDomains(pool, [{ ...tasks[0], domain: 'Chest x-ray' }], { addDomains: false }).added.length, 0, 'domains compare case-insensitively');
+});
+
+test('distill refuses an earlier task whose domain the pool lacks, before retrieving or training', async () => {
+  const model = await loadMiniModel();
+  try {
+    const [chest] = loadBenchmarkTasks(path.join(makeWorld(tmp, 'distill'), 'seq.json'));
+    const odd = Object.assign(Object.create(Object.getPrototypeOf(chest)), chest, { domain: 'thermal imaging' });
+    await assert.rejects(distill(model, chest, { memory: {} as Memory, earlierTasks: [odd] }), /task 'chest' has domain 'thermal imaging', which no question of the question pool has/);
+  } finally {
+    model.dispose();
+  }
 });
 
 test('primed data prepare names the sequence and prepares every image; a corrupt one fails it', async () => {
