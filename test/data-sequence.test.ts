@@ -20,6 +20,7 @@ import { buildMemory } from '../src/memory/build';
 import { resolveRecipe, MINI_RECIPE_RUN } from '../src/recipes';
 import { command as dataCommand } from '../src/cli/data';
 import { runCaptured } from './helpers/cli';
+import * as jpeg from 'jpeg-js';
 import { makeWorld, png } from './helpers/sequence';
 import { loadPreparedImage } from '../src/data/prepare';
 import { rawImageOf } from '../src/data/mini-corpus';
@@ -95,11 +96,16 @@ test('the data report: skipped files, a class without images, tiny test sets, co
   assert.equal(chest.decoded, 20);
   assert.ok(events.includes('check chest'), 'progress per task');
   assert.match(formatDataReport(ok), /chest: train 14, val 2, test 4; 3 classes; 20 images decoded/);
-  // A corrupt image fails the check, naming the file.
+  // Corrupt images fail the check, naming every file: a broken PNG and a JPEG cut in half.
   fs.writeFileSync(path.join(root, 'blood', 'img', 'b3.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 0, 1, 2]));
+  const rgba = new Uint8Array(32 * 32 * 4).map((_, i) => (i * 37) % 256);
+  const whole = jpeg.encode({ data: rgba, width: 32, height: 32 }, 90).data;
+  fs.writeFileSync(path.join(root, 'chest', 'pneumonia', 'cut.jpg'), whole.subarray(0, whole.length >> 1));
   const bad = checkTaskData(spec, spec.root!, { prepare: { size: 28, channels: 3 } });
   assert.equal(bad.ok, false);
-  assert.match(formatDataReport(bad), /blood[\s\S]*error: corrupt or unreadable image: .*b3\.png: cannot decode PNG/);
+  const text = formatDataReport(bad);
+  assert.match(text, /chest[\s\S]*error: corrupt or unreadable image: .*pneumonia\/cut\.jpg: cannot decode JPEG/);
+  assert.match(text, /blood[\s\S]*error: corrupt or unreadable image: .*b3\.png: cannot decode PNG/);
 });
 
 test('a task domain the question pool lacks is refused, or added with questions from its class names', () => {
