@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { createHash } from 'node:crypto';
 import { PNG } from 'pngjs';
 import { decodeImage } from '../src/data/image';
 import { loadPreparedImage, prepareFiles, prepareImage, type CropMode } from '../src/data/prepare';
@@ -43,6 +44,9 @@ test('prepared images are cached by content and preprocessing; corrupt files are
   assert.equal(first.cached, false);
   const again = loadPreparedImage(a, { size: 16, channels: 3 }, { cacheDir });
   assert.equal(again.cached, true);
+  // The content hash is remembered on disk by path, size and mtime (a later process reads no full file).
+  const memos = fs.readdirSync(path.join(cacheDir, 'hashes')).flatMap((d) => fs.readdirSync(path.join(cacheDir, 'hashes', d)).map((f) => path.join(cacheDir, 'hashes', d, f)));
+  assert.deepEqual(memos.map((f) => fs.readFileSync(f, 'utf8')), [createHash('sha256').update(fs.readFileSync(a)).digest('hex')]);
   assert.deepEqual(Array.from(again.image.pixels), Array.from(first.image.pixels));
   assert.equal(loadPreparedImage(a, { size: 16, channels: 3, crop: 'none' }, { cacheDir }).cached, false, 'another crop is another entry');
   // A copy with the same bytes shares the entry; changed bytes make a new one.

@@ -2,7 +2,8 @@
  * Images prepared once: decode, antialiased bicubic resize (short side to the model's input
  * size, then a centre crop: open_clip's `Resize(size, BICUBIC)` + `CenterCrop(size)` as
  * torchvision runs them on a PIL image), channel conversion, done once per image file and kept
- * on disk, keyed by the file's content and the preprocessing. Later passes read `size × size`
+ * on disk, keyed by the file's content and the preprocessing (a file's content hash is remembered
+ * by its path, size and modification time, so a later run reads no full file). Later passes read `size × size`
  * bytes instead of decoding a full-resolution JPEG again, so a full-resolution dataset trains at
  * the speed of a pre-resized one.
  *
@@ -189,14 +190,36 @@ export function imageCacheDir(): string {
 
 const hashMemo = new Map<string, { size: number; mtimeMs: number; hash: string }>();
 
-/** SHA-256 of a file's bytes; remembered per process while its size and modification time stay. */
-function fileHash(file: string, bytes?: Uint8Array): { hash: string; bytes?: Uint8Array } {
+/**
+ * SHA-256 of a file's bytes, remembered while its path, size and modification time stay: per
+ * process, and (with `memoDir`) on disk in `memoDir/<sha of path|size|mtime>`, so that a later run
+ * finds its prepared images without reading every full-resolution file again.
+ */
+function fileHash(file: string, memoDir?: string): { hash: string; bytes?: Uint8Array } {
   const st = fs.statSync(file);
-  const memo = hashMemo.get(file);
-  if (memo && memo.size === st.size && memo.mtimeMs === st.mtimeMs) return { hash: memo.hash, bytes };
-  const data = bytes ?? fs.readFileSync(file);
+  const abs = path.resolve(file);
+  const memo = hashMemo.get(abs);
+  if (memo && memo.size === st.size && memo.mtimeMs === st.mtimeMs) return { hash: memo.hash };
+  const statKey = crypto.createHash('sha256').update(`${abs}|${st.size}|${st.mtimeMs}`).digest('hex');
+  const memoFile = memoDir ? path.join(memoDir, statKey.slice(0, 2), statKey) : undefined;
+  if (memoFile) {
+    try {
+      const hash = fs.readFileSync(memoFile, 'utf8');
+      if (/^[0-9a-f]{64}$/.test(hash)) {
+        hashMemo.set(abs, { size: st.size, mtimeMs: st.mtimeMs, hash });
+        return { hash };
+      }
+    } catch {
+      // not remembered yet
+    }
+  }
+  const data = fs.readFileSync(file);
   const hash = crypto.createHash('sha256').update(data).digest('hex');
-  hashMemo.set(file, { size: st.size, mtimeMs: st.mtimeMs, hash });
+  hashMemo.set(abs, { size: st.size, mtimeMs: st.mtimeMs, hash });
+  if (memoFile) {
+    fs.mkdirSync(path.dirname(memoFile), { recursive: true });
+    writeFileAtomic(memoFile, hash);
+  }
   return { hash, bytes: data };
 }
 
@@ -222,15 +245,15 @@ export interface LoadPreparedOptions {
  * Returns the image and whether it came from the cache.
  */
 export function loadPreparedImage(file: string, spec: PrepareSpec, options: LoadPreparedOptions = {}): PreparedImage {
+  const useCache = options.cache !== false;
+  const dir = options.cacheDir ?? imageCacheDir();
   let bytes: Uint8Array | undefined;
   let hash: string;
   try {
-    ({ hash, bytes } = fileHash(file));
+    ({ hash, bytes } = fileHash(file, useCache ? path.join(dir, 'hashes') : undefined));
   } catch (err) {
     throw new Error(`${file}: cannot read image (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
-  const useCache = options.cache !== false;
-  const dir = options.cacheDir ?? imageCacheDir();
   const key = preparedKey(hash, spec);
   const entry = path.join(dir, key.slice(0, 2), `${key}.u8`);
   const n = spec.size * spec.size * spec.channels;
