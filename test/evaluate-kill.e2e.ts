@@ -80,7 +80,10 @@ test('primed evaluate killed with SIGKILL mid-task and mid-write resumes to the 
   // 1. killed while training task 1 (row 0 recorded, row 1 not)
   const a = start(out);
   // meanwhile a second writer (another seed) into the same folder is refused, naming the first
-  while (!fs.existsSync(path.join(tmp, '.killed.lock'))) await new Promise((r) => setTimeout(r, 5));
+  let aDone = false;
+  void a.done.then(() => (aDone = true));
+  while (!fs.existsSync(path.join(tmp, '.killed.lock')) && !aDone) await new Promise((r) => setTimeout(r, 5));
+  assert.ok(fs.existsSync(path.join(tmp, '.killed.lock')), 'the writer holds a lock file beside the run folder');
   const second = await start(out, ['--seed', '7']).done;
   assert.notEqual(second.code, 0);
   assert.match(second.stderr, new RegExp(`being written by process ${a.child.pid}\\b`));

@@ -139,7 +139,10 @@ test('one writer per memory: a second writer is refused naming the first one\'s 
   const exited = new Promise((r) => child.on('exit', r));
   try {
     const lock = path.join(d, '.mem.lock');
-    while (!fs.existsSync(lock)) await new Promise((r) => setTimeout(r, 2));
+    let childDone = false;
+    void exited.then(() => (childDone = true));
+    while (!fs.existsSync(lock) && !childDone) await new Promise((r) => setTimeout(r, 2));
+    assert.ok(fs.existsSync(lock), 'the writer holds a lock file beside the memory folder');
     await assert.rejects(
       buildMemory(dir, [{ id: 'x', caption: 'x' }], { embedder: fakeEmbedder(64), replace: true }),
       new RegExp(`mem: this memory is being written by process ${child.pid}\\b`),
@@ -168,7 +171,8 @@ test('names from the command line or a file stay one path segment', () => {
   assert.equal(checkPathSegment('mini-mgtil', 'x'), 'mini-mgtil');
 });
 
-test('endpoint embedders take a timeout from the spec options (--embedder-timeout): a silent server fails fast, naming it', async () => {
+// The bound only keeps a regression (the 5-minute default) from hanging the suite.
+test('endpoint embedders take a timeout from the spec options (--embedder-timeout): a silent server fails fast, naming it', { timeout: 120_000 }, async () => {
   const srv = await embeddingsServer(() => 'hang');
   try {
     const t0 = Date.now();
