@@ -435,7 +435,7 @@ export async function evaluateMGTIL(options: EvaluateMGTILOptions = {}): Promise
       throw new Error(`${spec.file ?? spec.name}: imageSize is ${spec.imageSize} but the model (${modelPresetName(model)}) takes ${preprocess.size}×${preprocess.size} images; use a model of that size or change imageSize`);
     }
     // Checks up front: every image decoded (and prepared once, cached) before any training.
-    const dataReport = checkTaskData(spec, resolveRoot(spec, options.root), {
+    const dataReport = await checkTaskData(spec, resolveRoot(spec, options.root), {
       prepare: { size: preprocess.size, channels: preprocess.channels },
       only: taskSpecs.map((t) => t.id),
       progress: options.progress,

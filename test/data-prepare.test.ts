@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import { PNG } from 'pngjs';
 import { decodeImage } from '../src/data/image';
-import { loadPreparedImage, prepareFiles, prepareImage, type CropMode } from '../src/data/prepare';
+import { loadPreparedImage, prepareFiles, prepareFilesParallel, prepareImage, type CropMode } from '../src/data/prepare';
 
 interface Case { height: number; width: number; channels: number; size: number; crop: CropMode; outChannels: number; png: string; expected: number[] }
 const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures/data/prepare.json'), 'utf8')) as { cases: Case[] };
@@ -68,3 +68,26 @@ test('prepared images are cached by content and preprocessing; corrupt files are
   const entries = fs.readdirSync(cacheDir).flatMap((d) => fs.readdirSync(path.join(cacheDir, d))).filter((f) => f.endsWith('.u8'));
   assert.equal(entries.length, 3, 'two crops of a + the new a; nothing for the corrupt file');
 });
+
+test('prepareFilesParallel on 2 worker processes: the same cache entries and failures as in-process', async () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'primed-prepare-par-'));
+  const files = Array.from({ length: 70 }, (_, i) => {
+    const f = path.join(tmp, `img${i}.png`);
+    writePng(f, 30 + (i % 7), 20 + (i % 5), i);
+    return f;
+  });
+  fs.writeFileSync(files[33], 'broken');
+  const par = path.join(tmp, 'par');
+  const seq = path.join(tmp, 'seq');
+  const events: number[] = [];
+  const a = await prepareFilesParallel(files, { size: 12, channels: 3 }, { cacheDir: par, workers: 2, progress: (e) => events.push(e.done) });
+  const b = prepareFiles(files, { size: 12, channels: 3 }, { cacheDir: seq });
+  assert.deepEqual([a.prepared, a.cached, a.failed.map((f) => f.file)], [69, 0, [files[33]]]);
+  assert.deepEqual([b.prepared, b.failed.length], [69, 1]);
+  const entries = (dir: string) => fs.readdirSync(dir).filter((d) => d !== 'hashes').flatMap((d) => fs.readdirSync(path.join(dir, d)).map((f) => `${f}:${fs.readFileSync(path.join(dir, d, f)).toString('hex')}`)).sort();
+  assert.deepEqual(entries(par), entries(seq));
+  assert.equal(events.at(-1), 70);
+  const again = await prepareFilesParallel(files, { size: 12, channels: 3 }, { cacheDir: par, workers: 2 });
+  assert.deepEqual([again.prepared, again.cached], [0, 69]);
+});
+

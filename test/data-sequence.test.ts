@@ -76,7 +76,7 @@ test('helpers make a task from a folder or a manifest with two fields; loadBench
   assert.equal(tasks[0].split('train').size + tasks[0].split('val').size + tasks[0].split('test').size, 20);
 });
 
-test('the data report: skipped files, a class without images, tiny test sets, corrupt images named', () => {
+test('the data report: skipped files, a class without images, tiny test sets, corrupt images named', async () => {
   const root = makeWorld(tmp, 'report');
   fs.writeFileSync(path.join(root, 'chest', 'normal', 'scan.bmp'), 'BM');
   fs.writeFileSync(path.join(root, 'chest', 'pneumonia', 'notes.txt'), 'x');
@@ -87,7 +87,7 @@ test('the data report: skipped files, a class without images, tiny test sets, co
   fs.writeFileSync(seqFile, JSON.stringify(seq));
   const spec = readTaskSequence(seqFile);
   const events: string[] = [];
-  const ok = checkTaskData(spec, spec.root!, { prepare: { size: 28, channels: 3 }, progress: (e) => events.push(e.label) });
+  const ok = await checkTaskData(spec, spec.root!, { prepare: { size: 28, channels: 3 }, progress: (e) => events.push(e.label) });
   assert.equal(ok.ok, true, formatDataReport(ok));
   const chest = ok.tasks[0];
   assert.deepEqual(chest.skipped, ['normal/scan.bmp', 'pneumonia/notes.txt']);
@@ -101,7 +101,7 @@ test('the data report: skipped files, a class without images, tiny test sets, co
   const rgba = new Uint8Array(32 * 32 * 4).map((_, i) => (i * 37) % 256);
   const whole = jpeg.encode({ data: rgba, width: 32, height: 32 }, 90).data;
   fs.writeFileSync(path.join(root, 'chest', 'pneumonia', 'cut.jpg'), whole.subarray(0, whole.length >> 1));
-  const bad = checkTaskData(spec, spec.root!, { prepare: { size: 28, channels: 3 } });
+  const bad = await checkTaskData(spec, spec.root!, { prepare: { size: 28, channels: 3 } });
   assert.equal(bad.ok, false);
   const text = formatDataReport(bad);
   assert.match(text, /chest[\s\S]*error: corrupt or unreadable image: .*pneumonia\/cut\.jpg: cannot decode JPEG/);

@@ -16,7 +16,7 @@ import type { SplitDataset } from '../data/dataset';
 import { FileSplit } from '../data/file-split';
 import { IMAGE_EXTENSIONS } from '../data/image';
 import { classFolders } from '../data/image-folder';
-import { prepareFiles, type PrepareSpec } from '../data/prepare';
+import { prepareFilesParallel, type PrepareSpec } from '../data/prepare';
 import type { SplitName } from '../data/types';
 import { silentProgress, type ProgressSink } from '../util/progress';
 import { loadTask } from './load';
@@ -83,6 +83,8 @@ export interface CheckDataOptions {
   only?: string[];
   /** One progress unit per image decoded (`check <task>`). */
   progress?: ProgressSink;
+  /** Worker processes decoding images (see `prepareFilesParallel`). Default: the cores less one, at most 8. */
+  workers?: number;
 }
 
 function listSkipped(dir: string): string[] {
@@ -129,11 +131,15 @@ export function taskFingerprint(task: TaskSpec, ds: SplitDataset, root: string):
  * problems: they are in `errors`). With `prepare`, decodes every image file once, caching the
  * prepared square, so training reads no full-resolution image again.
  */
-export function checkTaskData(spec: BenchmarkSpec, root: string, options: CheckDataOptions = {}): DataReport {
+export async function checkTaskData(spec: BenchmarkSpec, root: string, options: CheckDataOptions = {}): Promise<DataReport> {
   const t0 = performance.now();
   const progress = options.progress ?? silentProgress;
   const tasks = spec.tasks.filter((t) => !options.only || options.only.includes(t.id));
-  const reports = tasks.map((task): TaskDataReport => {
+  const reports: TaskDataReport[] = [];
+  for (const task of tasks) reports.push(await checkOne(task));
+  return { benchmark: spec.name, tasks: reports, ok: reports.every((r) => !r.errors.length), seconds: (performance.now() - t0) / 1000 };
+
+  async function checkOne(task: TaskSpec): Promise<TaskDataReport> {
     const r: TaskDataReport = { id: task.id, evaluationOnly: !!task.evaluationOnly, splits: {}, classes: [], skipped: [], warnings: [], errors: [], decoded: 0, fingerprint: null };
     let ds: SplitDataset;
     try {
@@ -173,7 +179,7 @@ export function checkTaskData(spec: BenchmarkSpec, root: string, options: CheckD
       });
       if (files.length) {
         const crop = task.crop ?? 'centre';
-        const summary = prepareFiles(files, { ...options.prepare, crop }, { cacheDir: options.cacheDir, progress, label: `check ${task.id}` });
+        const summary = await prepareFilesParallel(files, { ...options.prepare, crop }, { cacheDir: options.cacheDir, progress, label: `check ${task.id}`, workers: options.workers });
         r.decoded = summary.prepared + summary.cached;
         for (const f of summary.failed) r.errors.push(`corrupt or unreadable image: ${f.error}`);
       }
@@ -184,8 +190,7 @@ export function checkTaskData(spec: BenchmarkSpec, root: string, options: CheckD
       r.errors.push(`cannot fingerprint the data (${(err as Error).message})`);
     }
     return r;
-  });
-  return { benchmark: spec.name, tasks: reports, ok: reports.every((r) => !r.errors.length), seconds: (performance.now() - t0) / 1000 };
+  }
 }
 
 /** The report as text: per task its split sizes, then its warnings and errors. */

@@ -19,9 +19,9 @@ export const command: CliCommand = {
   name: 'data',
   summary: 'check a task sequence or benchmark and prepare (decode, resize, crop, cache) every image once',
   usage:
-    'primed data check|prepare (--tasks SEQUENCE.json | --benchmark NAME [--root DIR]) [--size N | --preset mini|clip-vit-b16|biomedclip] [--channels 1|3] [--json]\n' +
+    'primed data check|prepare (--tasks SEQUENCE.json | --benchmark NAME [--root DIR]) [--size N | --preset mini|clip-vit-b16|biomedclip] [--channels 1|3] [--workers N] [--json]\n' +
     'check lists per task the split sizes, skipped files (not .jpg/.jpeg/.png), classes without images and tiny test sets, and with a size decodes every image; ' +
-    'prepare also needs a size (--size, --preset, or the sequence\'s imageSize) and stores each image resized and cropped as the model will read it, ' +
+    'prepare also needs a size (--size, --preset, or the sequence\'s imageSize) and stores each image resized and cropped as the model will read it, decoding on --workers processes (default: the cores less one, at most 8), ' +
     `in ${imageCacheDir()} (PRIMED_IMAGE_CACHE or PRIMED_CACHE_DIR move it). Exit code 1 when a task has errors (corrupt images, missing data).\n` +
     'primed data export --benchmark mini-mgtil --only ID[,ID...] --out DIR [--layout folders|manifest] [--format jpg|png] [--limit N] [--evaluation-only ID]: ' +
     'writes the train and test images of those bundled tasks (not val: it feeds the mini memory) as image files under DIR/<id>/ (class folders, or images/ + labels.csv) and DIR/seq.json reading them back; JPEG encoding is slow (about 25 ms an image), PNG is quick; --evaluation-only ID writes ID\'s test split as an evaluation-only task ID-external (and only ID\'s train split as ID).',
@@ -36,6 +36,7 @@ export const command: CliCommand = {
         size: { type: 'string' },
         preset: { type: 'string' },
         channels: { type: 'string' },
+        workers: { type: 'string' },
         json: { type: 'boolean' },
         only: { type: 'string' },
         out: { type: 'string' },
@@ -77,6 +78,8 @@ export const command: CliCommand = {
       channels = Number(values.channels);
       if (channels !== 1 && channels !== 3) throw new UsageError(`option --channels must be 1 or 3, got "${values.channels}"`);
     }
+    const workers = values.workers === undefined ? undefined : Number(values.workers);
+    if (workers !== undefined && !(Number.isInteger(workers) && workers > 0)) throw new UsageError(`option --workers must be a positive integer, got "${values.workers}"`);
     if (sub === 'prepare' && size === undefined) throw new UsageError('prepare needs an image size: --size N, --preset NAME, or imageSize in the sequence file');
     let root: string;
     try {
@@ -84,7 +87,7 @@ export const command: CliCommand = {
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
-    const report = checkTaskData(spec, root, { prepare: size ? { size, channels } : undefined, progress: terminalProgress() });
+    const report = await checkTaskData(spec, root, { prepare: size ? { size, channels } : undefined, progress: terminalProgress(), workers });
     if (values.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
     else {
       process.stdout.write(formatDataReport(report) + '\n');
