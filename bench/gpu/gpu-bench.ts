@@ -102,7 +102,7 @@ async function main(): Promise<void> {
         log(`${kind} ${precision}: PyTorch on ${device}`);
         try {
           const input = { mode: kind, threads, config: ours.config, batch, refBatch, promptIds: ours.promptIds, refIds: ours.refIds, lr: BENCH_LR, labelSmoothing: LABEL_SMOOTHING, seed: 1, device, tf32: precision === 'tf32', ...timing };
-          const p = runJsonChild<PeerOut>(`${kind} ${precision} pytorch`, PEER_PYTHON, [peer], input);
+          const p = runJsonChild<PeerOut>(`${kind} ${precision} pytorch`, PEER_PYTHON, [peer], input, { OPENBLAS_NUM_THREADS: String(threads) });
           const m = median(p.secondsPerIter);
           row.peerImagesPerSec = batch / m;
           row.seconds.peer = m;

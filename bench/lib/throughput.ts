@@ -132,6 +132,8 @@ export function measureThroughput(plan: ThroughputPlan, machine: MachineInfo, lo
   } else if (machine.torch.startsWith('unavailable')) {
     skipped.push(`pytorch: ${machine.torch}`);
   } else {
+    // PyTorch's set_num_threads does not reach the OpenBLAS thread pool that Debian's build
+    // multiplies with; OPENBLAS_NUM_THREADS does (the torch backend sets it the same way).
     for (const threads of plan.torchThreads) {
       const label = `pytorch cpu ${threads} thread${threads === 1 ? '' : 's'}`;
       log(`${figure}: ${label}`);
@@ -140,7 +142,7 @@ export function measureThroughput(plan: ThroughputPlan, machine: MachineInfo, lo
         lr: BENCH_LR, labelSmoothing: LABEL_SMOOTHING, seed: 1, ...plan.timing,
       };
       try {
-        const out = runJsonChild<{ secondsPerIter: number[]; torch: string; threads: number; peakRssMiB?: number }>(`${figure} ${label}`, PEER_PYTHON, [PEER], input);
+        const out = runJsonChild<{ secondsPerIter: number[]; torch: string; threads: number; peakRssMiB?: number }>(`${figure} ${label}`, PEER_PYTHON, [PEER], input, { OPENBLAS_NUM_THREADS: String(threads) });
         const m = median(out.secondsPerIter);
         peers.push({
           label, imagesPerSec: batch / m, medianSeconds: m, runs: out.secondsPerIter.length,

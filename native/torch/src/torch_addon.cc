@@ -14,6 +14,7 @@
 #include <torch/cuda.h>
 #include <torch/version.h>
 
+#include <dlfcn.h>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -229,6 +230,19 @@ napi_value Guarded(napi_env env, F&& body) {
 #define END_KERNEL });}
 
 // ---------------------------------------------------------------- setup, transfer, memory
+// Sets OpenBLAS's thread count when libtorch runs on it (Debian's build calls the system BLAS,
+// whose own thread pool at::set_num_threads does not reach). Returns whether it was found.
+bool SetBlasThreads(int n) {
+  using Fn = void (*)(int);
+  Fn f = reinterpret_cast<Fn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  for (const char* lib : {"libblas.so.3", "libopenblas.so.0"}) {
+    if (f) break;
+    if (void* h = dlopen(lib, RTLD_LAZY | RTLD_NOLOAD)) f = reinterpret_cast<Fn>(dlsym(h, "openblas_set_num_threads"));
+  }
+  if (f) f(n);
+  return f != nullptr;
+}
+
 // init(device, threads, tf32) -> { libtorch, device, cuda, gpus, cudaVersion, cudnnVersion, threads, tf32 }
 KERNEL(Init)
   const std::string device = a.str(0);
@@ -244,7 +258,12 @@ KERNEL(Init)
     throw JsError{"torch backend: unsupported device " + device + " (cpu, cuda, cuda:N or mps)"};
   }
   g_device = d;
-  if (threads > 0) at::set_num_threads(threads);
+  if (threads > 0) {
+    at::set_num_threads(threads);
+    // Debian's libtorch calls the system BLAS (OpenBLAS), whose thread pool at::set_num_threads
+    // does not reach: without this a "1-thread" run multiplies on every core.
+    SetBlasThreads(threads);
+  }
   at::globalContext().setAllowTF32CuBLAS(tf32);
   at::globalContext().setAllowTF32CuDNN(tf32);
   napi_value out;
@@ -269,7 +288,10 @@ KERNEL(Threads)
   if (a.argc >= 1) {
     napi_valuetype ty;
     napi_typeof(env, a.argv[0], &ty);
-    if (ty == napi_number) at::set_num_threads(a.i32(0));
+    if (ty == napi_number) {
+      at::set_num_threads(a.i32(0));
+      SetBlasThreads(a.i32(0));
+    }
   }
   return Num(env, at::get_num_threads());
 END_KERNEL
