@@ -55,6 +55,8 @@ test('a sequence file: every field validated (nested too), errors name the file 
   // The same sequence in YAML (read with the 'yaml' package; a dev dependency here through typedoc).
   fs.writeFileSync(path.join(root, 'seq.yaml'), 'name: my-seq\ntasks:\n' + good.tasks.map((t: Record<string, unknown>) => `  - ${JSON.stringify(t)}\n`).join(''));
   assert.deepEqual({ ...getBenchmark(path.join(root, 'seq.yaml')), file: undefined }, { ...spec, file: undefined });
+  fs.writeFileSync(path.join(root, 'broken.json'), '{\n  "name": "x",\n  "tasks": [\n    { "folder": "chest" "domain": "d" }\n  ]\n}\n');
+  assert.throws(() => readTaskSequence(path.join(root, 'broken.json')), /broken\.json line 4 column 25: invalid JSON/);
   fs.writeFileSync(path.join(root, 'bad.yaml'), 'name: [unclosed\n');
   assert.throws(() => readTaskSequence(path.join(root, 'bad.yaml')), /bad\.yaml: invalid YAML/);
   assert.deepEqual(spec.orders.I, ['chest', 'blood', 'external-test']);

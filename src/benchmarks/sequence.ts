@@ -296,7 +296,11 @@ export function readTaskSequence(file: string): BenchmarkSpec {
     try {
       data = JSON.parse(text);
     } catch (err) {
-      throw new Error(`${file}: invalid JSON (${(err as Error).message})`);
+      const msg = (err as Error).message;
+      const pos = /position (\d+)/.exec(msg);
+      if (!pos) throw new Error(`${file}: invalid JSON (${msg})`);
+      const before = text.slice(0, Number(pos[1])).split('\n');
+      throw new Error(`${file} line ${before.length} column ${before[before.length - 1].length + 1}: invalid JSON (${msg})`);
     }
   }
   const spec = defineSequence(data, path.dirname(abs), file);
