@@ -15,6 +15,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { initBackend, describeBackend, type BackendInfo, type BackendName } from '../src/backend/index';
+import { parseTorchDevice } from '../src/backend/torch';
 import { readJson } from '../src/util/fs';
 import type { ProgressSink } from '../src/util/progress';
 import { inKernel } from './kernel';
@@ -57,6 +58,10 @@ export interface PaperConfig {
   checkpoints: Record<string, string>;
   /** Optional memory (retrieval corpus) folder. */
   memory?: string;
+  /** Device of the torch backend at paper scale: `cuda` (default when a GPU is visible), `cuda:N`, `cpu` or `mps`. */
+  device?: string;
+  /** Matmul precision on CUDA: `fp32` (default) or `tf32`. */
+  precision?: 'fp32' | 'tf32';
 }
 
 /** Options of {@link setup}. */
@@ -149,8 +154,10 @@ function stringMap(value: unknown, file: string, field: string): Record<string, 
 export function readPaperConfig(file: string): PaperConfig {
   const raw = readJson<Record<string, unknown>>(file);
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error(`${file}: expected a JSON object`);
-  const known = new Set(['datasets', 'checkpoints', 'memory']);
-  for (const k of Object.keys(raw)) if (!known.has(k)) throw new Error(`${file}: unknown field "${k}" (expected datasets, checkpoints, memory)`);
+  const known = new Set(['datasets', 'checkpoints', 'memory', 'device', 'precision']);
+  for (const k of Object.keys(raw)) if (!known.has(k)) throw new Error(`${file}: unknown field "${k}" (expected datasets, checkpoints, memory, device, precision)`);
+  if (raw.device !== undefined) parseTorchDevice(String(raw.device), `${file}: field "device"`);
+  if (raw.precision !== undefined && raw.precision !== 'fp32' && raw.precision !== 'tf32') throw new Error(`${file}: field "precision" must be "fp32" or "tf32", got ${JSON.stringify(raw.precision)}`);
   const base = path.dirname(path.resolve(file));
   const resolve = (m: Record<string, string>) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, path.resolve(base, v)]));
   if (raw.memory !== undefined && (typeof raw.memory !== 'string' || raw.memory === '')) throw new Error(`${file}: field "memory" must be a path string`);
@@ -158,6 +165,8 @@ export function readPaperConfig(file: string): PaperConfig {
     datasets: resolve(stringMap(raw.datasets, file, 'datasets')),
     checkpoints: resolve(stringMap(raw.checkpoints, file, 'checkpoints')),
     ...(typeof raw.memory === 'string' ? { memory: path.resolve(base, raw.memory) } : {}),
+    ...(raw.device !== undefined ? { device: String(raw.device) } : {}),
+    ...(raw.precision !== undefined ? { precision: raw.precision as 'fp32' | 'tf32' } : {}),
   };
 }
 
@@ -224,6 +233,10 @@ export async function setup(options: SetupOptions = {}): Promise<NotebookEnv> {
     } else {
       env.config = readPaperConfig(file);
       env.missing.push(...missingFromConfig(env.config, options.needs));
+      // The config names the device (and precision) of the torch backend for paper-scale runs.
+      if (env.config.device || env.config.precision) {
+        env.backend = await initBackend({ backend: options.backend, device: env.config.device, precision: env.config.precision });
+      }
     }
   }
   if (options.print !== false) console.log(summary(env));

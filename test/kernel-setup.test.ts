@@ -71,3 +71,20 @@ test('paper scale without a config file says which file to create; bad configs n
     fs.rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('paper config: device and precision of the torch backend are read and checked, naming the field', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'primed-paper-device-'));
+  try {
+    const file = path.join(dir, 'primed.paper.json');
+    fs.writeFileSync(file, JSON.stringify({ datasets: {}, checkpoints: {}, device: 'cuda:1', precision: 'tf32' }));
+    const c = readPaperConfig(file);
+    assert.equal(c.device, 'cuda:1');
+    assert.equal(c.precision, 'tf32');
+    fs.writeFileSync(file, JSON.stringify({ device: 'gpu0' }));
+    assert.throws(() => readPaperConfig(file), /primed\.paper\.json: field "device": unknown device "gpu0"; expected cpu, cuda, cuda:N or mps/);
+    fs.writeFileSync(file, JSON.stringify({ precision: 'fp16' }));
+    assert.throws(() => readPaperConfig(file), /field "precision" must be "fp32" or "tf32", got "fp16"/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
