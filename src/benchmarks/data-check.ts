@@ -93,7 +93,7 @@ function listSkipped(dir: string): string[] {
     for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
       if (e.name.startsWith('.')) continue;
       const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
+      if (e.isDirectory() || (e.isSymbolicLink() && fs.statSync(p, { throwIfNoEntry: false })?.isDirectory())) walk(p);
       else if (!IMAGE_EXTENSIONS.includes(path.extname(e.name).toLowerCase())) out.push(path.relative(dir, p).split(path.sep).join('/'));
     }
   };
