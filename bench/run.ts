@@ -6,6 +6,7 @@
  *   npm run bench -- [--only train,primed,eval,memory,e2e] [--quick] [--models mini,vitb16-2l]
  *                    [--backends torch,wasm,cpu] [--kernels auto|off|native|both]
  */
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeJsonAtomic } from '../src/util/fs';
@@ -65,9 +66,12 @@ async function main(): Promise<void> {
     if (!only.includes(kind)) continue;
     for (const model of models) {
       if (values.quick && model.name !== 'mini') continue; // --quick: the mini figures only
+      if (model.kinds && !model.kinds.includes(kind)) continue;
       const batches = kind === 'eval' ? [model.evalBatch] : kind === 'primed' ? [model.trainBatches[0]] : model.trainBatches;
+      const threads = model.threads === 'all-cores' ? [os.cpus().length] : defaultTorchThreads();
+      const modelTiming = model.timing === 'quick' ? TIMING.quick : timing;
       for (const batch of batches) {
-        const r = measureThroughput({ kind, model, batch, backends, kernels, timing, torchThreads: defaultTorchThreads() }, machine, log);
+        const r = measureThroughput({ kind, model, batch, backends, kernels, timing: modelTiming, torchThreads: threads }, machine, log);
         writeJsonAtomic(path.join(values.out!, `${r.figure}.json`), r);
         for (const m of [...r.ours, ...r.peers]) log(`${r.figure}: ${m.label} ${m.imagesPerSec.toFixed(1)} images/s`);
       }

@@ -22,6 +22,12 @@ export interface BenchModel {
   refBatch: number;
   /** Backends on which this model is too slow to measure (skipped with the reason). */
   skipBackends?: Partial<Record<string, string>>;
+  /** Workloads measured (default all three). */
+  kinds?: Array<'train' | 'primed' | 'eval'>;
+  /** Thread counts of both sides (default 1 and all cores). */
+  threads?: 'all-cores';
+  /** Timing budget (default the run's). */
+  timing?: 'quick';
 }
 
 /** The class prompts of the classification loss: 5 classes, "a {modality} photo of {class}". */
@@ -93,6 +99,10 @@ export const BIOMEDCLIP_12L: BenchModel = {
   trainBatches: [4],
   evalBatch: 16,
   refBatch: 4,
+  // Minutes per step at one thread on a small CPU: the PRIMED step only, at all cores, short timing.
+  kinds: ['primed'],
+  threads: 'all-cores',
+  timing: 'quick',
   skipBackends: {
     wasm: 'the PRIMED step of this model aborts in the wasm heap allocator (the 4 GiB wasm32 limit); training steps take minutes',
     cpu: 'the pure-JS cpu backend would need hours per step at this size',
