@@ -97,9 +97,20 @@ test('uninterrupted run: fills the matrix, zero-shot row, metrics, timings, back
   assert.deepEqual(r.config, CONFIG);
   assert.equal(r.seed, 42);
   assert.deepEqual(r.resumedAtRow, []);
-  // progress: per evaluation, the learner's own events, and one per finished row
-  assert.equal(events.filter((e) => e.label === 'protocol').length, 5);
+  // progress: per evaluation, the learner's own events, and the protocol's own bar (tasks done / total:
+  // 0/5 at the start, then one per finished row, ending at 5/5)
+  const bar = events.filter((e) => e.label === 'protocol');
+  assert.deepEqual(bar.map((e) => [e.done, e.total]), [[0, 5], [1, 5], [2, 5], [3, 5], [4, 5], [5, 5]]);
   assert.ok(events.some((e) => e.label === 'toy step 3'));
+  // the protocol emits no `train <task>` events of its own (they are the trainer's, counted in steps)
+  assert.deepEqual(events.filter((e) => e.label.startsWith('train ')), []);
+  // every finished evaluation bar shows the mean accuracy of its row, not the last task's
+  for (let t = 0; t < 5; t++) {
+    const last = events.filter((e) => e.label === `evaluate after ${TASKS[t]}`).at(-1)!;
+    assert.equal(last.done, 5);
+    const mean = r.matrix[t].reduce((a, b) => a + b, 0) / 5;
+    assert.ok(Math.abs(last.metrics!['mean accuracy'] - mean) < 1e-9, `row ${t}: ${last.metrics!['mean accuracy']} vs ${mean}`);
+  }
   // files: result.json equals the returned result; matrix.csv and zero-shot.csv read back exactly
   assert.deepEqual(JSON.parse(fs.readFileSync(path.join(runDir, 'result.json'), 'utf8')), JSON.parse(JSON.stringify(r)));
   const csv = readMatrixFile(path.join(runDir, 'matrix.csv'));

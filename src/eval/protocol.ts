@@ -148,7 +148,7 @@ export interface ProtocolOptions {
    * row's state after completion (to continue from the final model); `all` keeps every row's.
    */
   keepStates?: 'last' | 'final' | 'all';
-  /** Progress events: one per finished evaluation/training step; also given to `learner.train`. */
+  /** Progress events: one per evaluated task (label `evaluate …`, with the row's mean accuracy so far), the protocol's own bar (label `protocol`: tasks done / total, from the start), and the learner's own (it gets this sink in `learner.train`). */
   progress?: ProgressSink;
   /**
    * Where zero-shot evaluations are cached across runs (`openZeroShotCache`); default none. Give
@@ -360,7 +360,8 @@ async function runLocked(options: ProtocolOptions, resultFile: string, T: number
       }
       acc.push(entry.accuracy);
       auc.push(entry.auc);
-      progress({ label, done: d + 1, total: T, metrics: { accuracy: entry.accuracy } });
+      // the mean over the tasks evaluated so far: the finished bar shows the row's mean, not its last task's
+      progress({ label, done: d + 1, total: T, metrics: { 'mean accuracy': acc.reduce((a, b) => a + b, 0) / acc.length } });
     }
     return { acc, auc, seconds: (performance.now() - t0) / 1000, cacheHit };
   };
@@ -376,12 +377,13 @@ async function runLocked(options: ProtocolOptions, resultFile: string, T: number
     save();
   }
 
+  // The protocol's own bar: tasks done / total (the trainer's `train <task>` bars are the learner's, per step).
+  if (result.rowsDone < T) progress({ label: 'protocol', done: result.rowsDone, total: T });
   for (let t = result.rowsDone; t < T; t++) {
     stop();
     const t0 = performance.now();
     const info = await learner.train(t, { progress });
     const trainS = (performance.now() - t0) / 1000;
-    progress({ label: `train ${tasks[t]}`, done: t + 1, total: T });
     const row = await evaluateAll(`evaluate after ${tasks[t]}`);
     await replaceDirAtomic(rowStateDir(runDir, t), (dir) => learner.saveState(dir));
     result.matrix.push(row.acc);
