@@ -38,4 +38,6 @@ export * from './report';
 export * from './paper';
 export * from './util/rng';
 export * from './util/progress';
-export { writeFileAtomic, writeJsonAtomic, replaceDirAtomic, readJson, contentHash, stableStringify } from './util/fs';
+export { writeFileAtomic, writeJsonAtomic, replaceDirAtomic, recoverDirSwap, readJson, contentHash, stableStringify } from './util/fs';
+export { acquireFolderLock, withFolderLock, LockHeldError, type FolderLock, type LockInfo } from './util/lock';
+export { redactUrl, redactSecrets } from './util/safe-url';
