@@ -4,8 +4,9 @@
 # Steps: build the library into dist/ (notebooks import ../dist/...: tslab compiles each cell
 # with its own TypeScript and cannot import the repo's .ts sources), register the tslab kernel
 # if needed, then run each notebook (nbclient, kernel tslab, working directory notebooks/)
-# under a per-notebook timeout. The executed copy is saved even when a cell fails, so the error
-# can be read in it. Executed copies and HTML exports go to notebooks/executed/ (git-ignored).
+# under a per-notebook timeout. The executed copy and the log are saved even when a cell fails or
+# the notebook times out, so the error can be read in them; the kernel's whole process group
+# (with any run workers) is killed then. A timed-out notebook is not retried. Executed copies and HTML exports go to notebooks/executed/ (git-ignored).
 # Environment:
 #   NOTEBOOK_TIMEOUT  seconds per notebook (default 1800)
 #   CELL_TIMEOUT      seconds per cell (default: the notebook timeout)
@@ -41,32 +42,72 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
 fi
 bash scripts/install-kernel.sh || exit 1
 
-# Runs one notebook; saves the executed copy (atomically) whether or not a cell failed.
+# Runs one notebook; saves the executed copy (atomically) whether a cell failed, the notebook timed
+# out or the runner was stopped (SIGTERM/SIGINT): the partial copy keeps every output received.
+# The kernel runs in its own session (jupyter_client starts it so); on any failure or stop its whole
+# process group (tslab and the run workers it forked) is killed with SIGKILL, and its pgid is
+# written to argv[5] so that run.sh can kill the group even if this runner is itself killed.
+# Exit codes: 0 ok, 1 a cell failed, 124 the notebook timed out, 143 stopped by a signal.
 runner=$(cat <<'PY'
-import os, sys, nbformat
+import os, sys, time, signal, nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
-src, dst, cell_timeout = sys.argv[1], sys.argv[2], int(sys.argv[3])
+src, dst, cell_timeout, nb_timeout, pgid_file = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 nb = nbformat.read(src, as_version=4)
 client = NotebookClient(nb, timeout=cell_timeout, kernel_name='tslab',
                         resources={'metadata': {'path': os.path.dirname(os.path.abspath(src))}})
+deadline = time.monotonic() + nb_timeout
+class Stop(Exception): pass
+def on_signal(signum, frame): raise Stop(f'stopped by signal {signum}')
+signal.signal(signal.SIGTERM, on_signal)
+signal.signal(signal.SIGINT, on_signal)
+def kill_kernel_group():
+    pgid = getattr(getattr(client.km, 'provisioner', None), 'pgid', None) if getattr(client, 'km', None) else None
+    if pgid and pgid != os.getpgrp():
+        try: os.killpg(pgid, signal.SIGKILL)
+        except ProcessLookupError: pass
+def report(index, cell, err):
+    print(f'{src}: cell {index + 1} failed ({type(err).__name__})', file=sys.stderr)
+    print('--- cell ---\n' + cell.source + '\n--- its output ---', file=sys.stderr)
+    for o in cell.get('outputs', []):
+        if o.get('output_type') == 'stream': print(o.get('text', ''), end='', file=sys.stderr)
+        if o.get('output_type') == 'error': print(f"{o.get('ename')}: {o.get('evalue')}", file=sys.stderr)
+    print(str(err)[-1000:], file=sys.stderr)
 rc = 0
-with client.setup_kernel():
-    for index, cell in enumerate(nb.cells):
-        try:
-            client.execute_cell(cell, index)
-        except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
-            rc = 1
-            print(f'{src}: cell {index + 1} failed ({type(err).__name__})', file=sys.stderr)
-            print('--- cell ---\n' + cell.source + '\n--- its output ---', file=sys.stderr)
-            for o in cell.get('outputs', []):
-                if o.get('output_type') == 'stream': print(o.get('text', ''), end='', file=sys.stderr)
-                if o.get('output_type') == 'error': print(f"{o.get('ename')}: {o.get('evalue')}", file=sys.stderr)
-            print(str(err)[-1000:], file=sys.stderr)
-            break
-tmp = dst + '.tmp'
-nbformat.write(nb, tmp)
-os.replace(tmp, dst)
+try:
+    with client.setup_kernel():
+        pgid = getattr(client.km.provisioner, 'pgid', None)
+        if pgid:
+            with open(pgid_file, 'w') as f: f.write(str(pgid))
+        for index, cell in enumerate(nb.cells):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                rc = 124
+                print(f'{src}: timed out after {nb_timeout}s, before cell {index + 1}', file=sys.stderr)
+                break
+            client.timeout = max(1, int(min(cell_timeout, left)))
+            try:
+                client.execute_cell(cell, index)
+            except CellTimeoutError as err:
+                rc = 124 if time.monotonic() >= deadline - 1 else 1
+                if rc == 124: print(f'{src}: timed out after {nb_timeout}s, in cell {index + 1}', file=sys.stderr)
+                report(index, cell, err)
+                break
+            except (CellExecutionError, DeadKernelError) as err:
+                rc = 1
+                report(index, cell, err)
+                break
+        # a failed or timed-out kernel may still be busy (workers training): kill its group now rather
+        # than wait on a graceful shutdown
+        if rc: kill_kernel_group()
+except Stop as err:
+    rc = 143
+    print(f'{src}: {err}; the partial executed copy is saved', file=sys.stderr)
+finally:
+    kill_kernel_group() # also after a clean run: nothing the kernel started outlives it
+    tmp = dst + '.tmp'
+    nbformat.write(nb, tmp)
+    os.replace(tmp, dst)
 sys.exit(rc)
 PY
 )
@@ -74,14 +115,37 @@ PY
 mkdir -p "$out"
 retries=${NOTEBOOK_RETRIES:-1}
 failed=()
+pgid_file=""
+# Kills the process group of the kernel the runner started (pgid in $pgid_file), if it is still alive:
+# a runner killed by the backstop cannot do it itself.
+kill_kernel_group() {
+  if [ -n "$pgid_file" ] && [ -s "$pgid_file" ]; then
+    local pgid; pgid=$(cat "$pgid_file")
+    [[ "$pgid" =~ ^[0-9]+$ ]] && [ "$pgid" != "$(ps -o pgid= $$ | tr -d ' ')" ] && kill -KILL -- "-$pgid" 2>/dev/null
+    rm -f "$pgid_file"
+  fi
+  return 0
+}
+child=""
+# On INT/TERM: the runner gets TERM (it saves the partial copy and kills the kernel's group), then the group is killed here too.
+trap 'log "interrupted: saving the partial notebook and killing the kernel"; if [ -n "$child" ]; then kill -TERM "$child" 2>/dev/null; wait "$child"; fi; kill_kernel_group; exit 130' INT TERM
 # Runs one notebook into $out (executed copy, HTML, log); returns the runner's exit code.
 run_one() {
   local nb=$1 name=$2 rc
-  timeout --kill-after=30 "$timeout_nb" "$PY" -c "$runner" "$nb" "$out/$name.ipynb" "$timeout_cell" 2>"$out/$name.log"
-  rc=$?
+  pgid_file="$out/$name.kernel-pgid"
+  rm -f "$pgid_file"
+  # The runner keeps its own notebook deadline; `timeout` is only a backstop (TERM, which the runner
+  # handles by saving, then KILL). All output goes to the log, stdin from /dev/null: neither the
+  # runner nor the kernel it starts holds the caller's pipe (`npm run notebooks | tail` returns).
+  timeout --kill-after=20 "$(( timeout_nb + 60 ))" "$PY" -c "$runner" "$nb" "$out/$name.ipynb" "$timeout_cell" "$timeout_nb" "$pgid_file" \
+    </dev/null >"$out/$name.log" 2>&1 &
+  child=$!
+  wait "$child"; rc=$? # (in the background + wait, so that a TERM/INT to run.sh is handled at once)
+  child=""
+  kill_kernel_group
   if [ -f "$out/$name.ipynb" ]; then
     # HTML export to a temp name, then rename: readers never see a half-written file.
-    if jupyter nbconvert --to html --output-dir="$out" --output="$name.tmp" "$out/$name.ipynb" 2>>"$out/$name.log"; then
+    if jupyter nbconvert --to html --output-dir="$out" --output="$name.tmp" "$out/$name.ipynb" </dev/null >>"$out/$name.log" 2>&1; then
       mv -f "$out/$name.tmp.html" "$out/$name.html"
     else
       log "$nb: HTML export failed (see $out/$name.log)"; rc=${rc/#0/1}
@@ -96,7 +160,8 @@ for nb in "${nbs[@]}"; do
   t0=$(date +%s)
   run_one "$nb" "$name"; rc=$?
   attempt=1
-  while [ "$rc" -ne 0 ] && [ "$attempt" -le "$retries" ]; do
+  # a timeout is not retried: it would time out again
+  while [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && [ "$attempt" -le "$retries" ]; do
     [ "$rc" -eq 124 ] && log "$nb: timed out after ${timeout_nb}s"
     log "$nb FAILED on attempt $attempt (exit $rc); its log, kept as $out/$name.attempt$attempt.log:"
     grep -v '^\s*$' "$out/$name.log" | grep -v 'NbConvertApp' | tail -30 >&2
