@@ -57,5 +57,12 @@ test('primed evaluate --tasks names the sequence; a bad sequence file writes not
   fs.writeFileSync(bad, JSON.stringify({ name: 'x', tasks: [{ folder: 'chest', domain: 'd', stpes: 1 }] }));
   await assert.rejects(runCaptured(evaluateCommand, ['--tasks', bad, '--out', path.join(tmp, 'never')], { quiet: true }), /option --tasks: .*bad\.json: tasks\[0\]\.stpes: unknown field/);
   assert.equal(fs.existsSync(path.join(tmp, 'never')), false);
+  // A corrupt image stops the run before anything is trained or written, naming the file.
+  fs.writeFileSync(path.join(root, 'chest', 'normal', 'img4.png'), 'not a png');
+  await assert.rejects(
+    evaluateMGTIL({ tasks: path.join(root, 'seq.json'), method: 'finetune', runDir: path.join(tmp, 'never2'), recipe: { trainer: { steps: 2 } } }),
+    /data check of my-seq: 3 task\(s\), NOT ready[\s\S]*chest[\s\S]*error: corrupt or unreadable image: .*normal\/img4\.png: not a JPEG or PNG/,
+  );
+  assert.equal(fs.existsSync(path.join(tmp, 'never2')), false);
 });
 
