@@ -19,6 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { accuracyMatrixFigure, type AccuracyMatrixInput } from '../src/report/figures';
 import { escapeHtml, jsonForScript, plotlyBundle } from '../src/report/plotly-bundle';
 import { assertFigure, type PlotlyFigure } from '../src/report/plotly-types';
+import { formatNumber, plainText } from '../src/report/style';
 import { hasChromium } from '../src/report/chromium';
 import { renderFigure, DEFAULT_PLOTLY_CONFIG } from '../src/report/export';
 import { sendBundle, type MimeBundle } from './kernel';
@@ -71,7 +72,7 @@ function wantPng(option: ShowFigureOptions['png']): boolean {
 function figureSummary(fig: PlotlyFigure): string {
   const t = fig.layout.title as { text?: string } | undefined;
   const kinds = [...new Set(fig.data.map((d) => d.type))].join(', ');
-  return `<plotly figure${t?.text ? ` "${t.text}"` : ''}: ${fig.data.length} trace(s) (${kinds})>`;
+  return `<plotly figure${t?.text ? ` "${plainText(t.text)}"` : ''}: ${fig.data.length} trace(s) (${kinds})>`;
 }
 
 /** The HTML fragment of a figure: static PNG first (when given), replaced by the live plot once plotly.js is there. */
@@ -115,7 +116,8 @@ export async function showFigure(fig: PlotlyFigure, options: ShowFigureOptions =
   assertFigure(fig, 'showFigure');
   loadPlotly();
   let png: string | undefined;
-  if (wantPng(options.png)) png = (await renderFigure(fig, 'png')).toString('base64');
+  // 1×: the static fallback keeps notebooks small (exported files are 2×)
+  if (wantPng(options.png)) png = (await renderFigure(fig, 'png', { scale: 1 })).toString('base64');
   sendBundle(figureBundle(fig, png), { displayId: options.displayId, update: options.update });
 }
 
@@ -164,7 +166,7 @@ export interface DataFrameLike {
 
 /** Options of {@link showTable} and {@link tableHtml}. */
 export interface TableOptions {
-  /** Decimals of non-integer numbers; default 2. */
+  /** Decimals of numbers (a column with any non-integer number prints all its numbers so); default 1. */
   decimals?: number;
   /** Caption above the table. */
   caption?: string;
@@ -208,21 +210,27 @@ export function tableRows(input: TableInput, columns?: readonly string[]): Table
   return { columns: cols, rows: rows.map((r) => cols.map((c) => r[c])) };
 }
 
-function formatCell(v: unknown, decimals: number): string {
-  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : v.toFixed(decimals);
+/** Whether column j holds a non-integer number: then all its numbers get the decimals ("17.0" beside "73.1"). */
+function fractionalColumns(rows: readonly (readonly unknown[])[], n: number): boolean[] {
+  return Array.from({ length: n }, (_, j) => rows.some((r) => typeof r[j] === 'number' && !Number.isInteger(r[j])));
+}
+
+function formatCell(v: unknown, decimals: number, fractional = true): string {
+  if (typeof v === 'number') return Number.isInteger(v) && !fractional ? String(v) : formatNumber(v, decimals);
   if (v === undefined || v === null) return '';
   return typeof v === 'object' ? JSON.stringify(v) : String(v);
 }
 
 /** An HTML `<table>` for rows or a DataFrame (numbers right-aligned, fixed decimals). */
 export function tableHtml(input: TableInput, options: TableOptions = {}): string {
-  const decimals = options.decimals ?? 2;
+  const decimals = options.decimals ?? 1;
   const maxRows = options.maxRows ?? 200;
   const { columns, rows } = tableRows(input, options.columns);
   const shown = rows.slice(0, maxRows);
+  const fractional = fractionalColumns(rows, columns.length);
   const head = columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('');
   const body = shown
-    .map((r) => `<tr>${r.map((v) => `<td style="text-align:${typeof v === 'number' ? 'right' : 'left'}">${escapeHtml(formatCell(v, decimals))}</td>`).join('')}</tr>`)
+    .map((r) => `<tr>${r.map((v, j) => `<td style="text-align:${typeof v === 'number' ? 'right' : 'left'}">${escapeHtml(formatCell(v, decimals, fractional[j]))}</td>`).join('')}</tr>`)
     .join('\n');
   const more = rows.length > shown.length ? `<tr><td colspan="${columns.length}">… ${rows.length - shown.length} more rows</td></tr>` : '';
   const caption = options.caption ? `<caption style="caption-side:top;text-align:left;font-weight:bold">${escapeHtml(options.caption)}</caption>` : '';
@@ -231,9 +239,10 @@ export function tableHtml(input: TableInput, options: TableOptions = {}): string
 
 /** The plain-text form of a table (for `text/plain` and logs): aligned columns. */
 export function tableText(input: TableInput, options: TableOptions = {}): string {
-  const decimals = options.decimals ?? 2;
+  const decimals = options.decimals ?? 1;
   const { columns, rows } = tableRows(input, options.columns);
-  const cells = [columns, ...rows.slice(0, options.maxRows ?? 200).map((r) => r.map((v) => formatCell(v, decimals)))];
+  const fractional = fractionalColumns(rows, columns.length);
+  const cells = [columns, ...rows.slice(0, options.maxRows ?? 200).map((r) => r.map((v, j) => formatCell(v, decimals, fractional[j])))];
   const widths = columns.map((_, j) => Math.max(...cells.map((r) => (r[j] ?? '').length)));
   const lines = cells.map((r) => r.map((c, j) => (c ?? '').padEnd(widths[j])).join('  ').trimEnd());
   return (options.caption ? `${options.caption}\n` : '') + lines.join('\n');

@@ -116,8 +116,8 @@ test('showTable: row objects and DataFrame-like objects become an HTML table and
   const sent = capture();
   showTable(
     [
-      { method: 'PRIMED', Avg: 70.456, Last: 74 },
-      { method: 'ZSCL<', Avg: 66.1 },
+      { method: 'PRIMED', Avg: 70.456, Last: 74, Steps: 150 },
+      { method: 'ZSCL<', Avg: 66, Last: 73.14, Steps: 150 },
     ],
     { caption: 'Summary' },
   );
@@ -127,9 +127,11 @@ test('showTable: row objects and DataFrame-like objects become an HTML table and
   const html = sent[0].content.data['text/html'] as string;
   assert.match(html, /<caption[^>]*>Summary<\/caption>/);
   assert.match(html, /<th>method<\/th><th>Avg<\/th><th>Last<\/th>/);
-  assert.match(html, /<td style="text-align:right">70\.46<\/td><td style="text-align:right">74<\/td>/);
+  // one decimal by default; an integer in a column of fractions gets it too ("74.0" beside "73.1"),
+  // a column of integers only (Steps) stays integer
+  assert.match(html, /<td style="text-align:right">70\.5<\/td><td style="text-align:right">74\.0<\/td><td style="text-align:right">150<\/td>/);
   assert.ok(html.includes('ZSCL&lt;'), 'cells are escaped');
-  assert.equal(sent[0].content.data['text/plain'], 'Summary\nmethod  Avg    Last\nPRIMED  70.46  74\nZSCL<   66.10');
+  assert.equal(sent[0].content.data['text/plain'], 'Summary\nmethod  Avg   Last  Steps\nPRIMED  70.5  74.0  150\nZSCL<   66.0  73.1  150');
   assert.equal(sent[1].content.data['text/plain'], '   method  Avg\na  PRIMED  70.5\nb  FT      60.3');
   assert.throws(() => tableText({ columns: ['a'], values: [[1]] }, { columns: ['b'] }), /option columns names "b"/);
 });

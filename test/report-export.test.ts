@@ -79,7 +79,7 @@ test('PNG and SVG export with headless Chromium: valid files of the requested si
     const bytes = fs.readFileSync(pngFile);
     assert.deepEqual([...bytes.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'PNG signature');
     const png = PNG.sync.read(bytes);
-    assert.deepEqual([png.width, png.height], [600, 400]);
+    assert.deepEqual([png.width, png.height], [1200, 800], 'PNGs are exported at 2× by default');
     // Not a blank frame: the heatmap's cells bring many distinct colours, including Viridis' yellow (95 → near #e0e31a-ish).
     const colours = new Set<number>();
     let yellowish = 0;

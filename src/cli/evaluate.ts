@@ -13,6 +13,7 @@ import { checkMemorySource, type MemorySource } from '../memory/out-of-source';
 import { EMBEDDER_SPEC_HELP, queryEmbedderFor } from '../memory/embedders/spec';
 import { hasChromium } from '../report/chromium';
 import { terminalProgress } from '../util/progress';
+import { formatNumber } from '../report/style';
 import { writeJsonAtomic } from '../util/fs';
 import { acquireFolderLock } from '../util/lock';
 import { childPath } from '../util/safe-name';
@@ -29,18 +30,21 @@ function int(name: string, v: string | undefined): number | undefined {
 }
 
 function fmt(x: number | null | undefined): string {
-  return x === null || x === undefined ? '   –' : x.toFixed(1).padStart(5);
+  return x === null || x === undefined ? '   –' : formatNumber(x).padStart(5);
 }
 
 /** The results table printed at the end of a run. */
 export function resultTable(r: MGTILResult): string {
   const names = r.tasks;
-  const w = Math.max(12, ...names.map((n) => n.length));
+  const w = Math.max(12, ...names.map((n, t) => `${t + 1}. ${n}`.length));
   const lines: string[] = [];
   lines.push(`accuracy matrix (%), rows = after training task t, columns = test sets:`);
-  lines.push(`${''.padEnd(w)} ${names.map((n) => n.slice(0, 8).padStart(8)).join(' ')}`);
-  if (r.zeroShot) lines.push(`${'zero-shot'.padEnd(w)} ${r.zeroShot.map((x) => x.toFixed(1).padStart(8)).join(' ')}`);
-  r.matrix.forEach((row, t) => lines.push(`${(`${t + 1}. ${names[t]}`).slice(0, w).padEnd(w)} ${row.map((x) => x.toFixed(1).padStart(8)).join(' ')}`));
+  // full task names: each column as wide as its name (at least 6)
+  const cw = names.map((n) => Math.max(6, n.length));
+  const cellsOf = (row: readonly number[]) => row.map((x, j) => formatNumber(x).padStart(cw[j])).join(' ');
+  lines.push(`${''.padEnd(w)} ${names.map((n, j) => n.padStart(cw[j])).join(' ')}`);
+  if (r.zeroShot) lines.push(`${'zero-shot'.padEnd(w)} ${cellsOf(r.zeroShot)}`);
+  r.matrix.forEach((row, t) => lines.push(`${`${t + 1}. ${names[t]}`.padEnd(w)} ${cellsOf(row)}`));
   const m = r.metrics;
   if (m) {
     lines.push('');

@@ -10,6 +10,7 @@ import { writeFileAtomic } from '../util/fs';
 import { runChromium, type ChromiumOptions } from './chromium';
 import { escapeHtml, jsonForScript, plotlyBundle } from './plotly-bundle';
 import { assertFigure, type PlotlyFigure } from './plotly-types';
+import { plainText } from './style';
 
 /** Image formats {@link renderFigure} produces. */
 export type ImageFormat = 'png' | 'svg';
@@ -34,7 +35,9 @@ export const DEFAULT_PLOTLY_CONFIG: Readonly<Record<string, unknown>> = { respon
 /** A complete HTML document that draws `fig` interactively, with plotly.js inlined (about 4.7 MB). */
 export function figureHtml(fig: PlotlyFigure, options: FigureHtmlOptions = {}): string {
   assertFigure(fig, 'figureHtml');
-  const title = options.pageTitle ?? figureTitle(fig) ?? 'primed figure';
+  // plotly titles are rich text (`<br><sup>…`): the page title gets their plain text, not escaped tags
+  const rich = figureTitle(fig);
+  const title = options.pageTitle ?? (rich ? plainText(rich) : 'primed figure');
   const lib = options.inlinePlotly === false ? '' : `<script>${plotlyBundle().source}</script>\n`;
   const config = { ...DEFAULT_PLOTLY_CONFIG, ...(fig.config ?? {}) };
   return `<!DOCTYPE html>
@@ -68,7 +71,7 @@ export interface FigureRenderOptions extends ChromiumOptions {
   width?: number;
   /** Image height in px; default the figure's `layout.height`, else 480. */
   height?: number;
-  /** Pixel ratio of PNGs (2 = sharp on high-DPI screens); default 1. Ignored for SVG. */
+  /** Pixel ratio of PNGs (2 = sharp on high-DPI screens and in print); default 2. Ignored for SVG. */
   scale?: number;
 }
 
@@ -109,7 +112,7 @@ export async function renderFigure(fig: PlotlyFigure, format: ImageFormat, optio
   if (format !== 'png' && format !== 'svg') throw new Error(`renderFigure: format must be "png" or "svg", got "${String(format)}"`);
   const width = options.width ?? (fig.layout.width as number | undefined) ?? 760;
   const height = options.height ?? (fig.layout.height as number | undefined) ?? 480;
-  const scale = options.scale ?? 1;
+  const scale = options.scale ?? (format === 'png' ? 2 : 1);
   for (const [name, v] of Object.entries({ width, height, scale })) {
     if (!(typeof v === 'number' && v > 0 && Number.isFinite(v))) throw new Error(`renderFigure: option ${name} must be a positive number, got ${String(v)}`);
   }

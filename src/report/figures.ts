@@ -6,6 +6,7 @@
  * (Fig. 9) and retrieval-size curve (Fig. 8).
  */
 import type { PlotlyFigure, PlotlyTrace } from './plotly-types';
+import { formatNumber, seriesColours } from './style';
 
 /** Default size of every figure (px); plotly's own default is 700×450. */
 export const DEFAULT_FIGURE_SIZE: FigureSize = { width: 760, height: 480 };
@@ -76,7 +77,7 @@ export function accuracyMatrixFigure(input: AccuracyMatrixInput): PlotlyFigure {
     rows.unshift([...input.zeroShot]);
     labels = ['zero-shot', ...labels];
   }
-  const text = rows.map((r) => r.map((v) => v.toFixed(decimals)));
+  const text = rows.map((r) => r.map((v) => formatNumber(v, decimals)));
   const trace: PlotlyTrace = {
     type: 'heatmap',
     z: rows,
@@ -84,7 +85,7 @@ export function accuracyMatrixFigure(input: AccuracyMatrixInput): PlotlyFigure {
     y: labels,
     text,
     texttemplate: '%{text}',
-    hovertemplate: '%{y}<br>%{x}: %{z:.2f}%<extra></extra>',
+    hovertemplate: '%{y}<br>%{x}: %{text}%<extra></extra>',
     colorscale: 'Viridis',
     zmin: 0,
     zmax: 100,
@@ -123,11 +124,20 @@ export interface ForgettingCurvesInput {
   title?: string;
 }
 
-function scatterTrace(s: CurveSeries, where: string): PlotlyTrace {
+function scatterTrace(s: CurveSeries, where: string, colour: string): PlotlyTrace {
   checkLength(s.y, s.x.length, `${where}: series "${s.name}" y`, 'x');
   checkFinite(s.x, `${where}: series "${s.name}" x`);
   checkFinite(s.y, `${where}: series "${s.name}" y`);
-  const trace: PlotlyTrace = { type: 'scatter', mode: 'lines+markers', name: s.name, x: [...s.x], y: [...s.y] };
+  const trace: PlotlyTrace = {
+    type: 'scatter',
+    mode: 'lines+markers',
+    name: s.name,
+    x: [...s.x],
+    y: [...s.y],
+    line: { color: colour },
+    marker: { color: colour },
+    hovertemplate: `${s.name}: %{y:.1f}<extra></extra>`,
+  };
   if (s.error) {
     checkLength(s.error, s.y.length, `${where}: series "${s.name}" error`, 'y');
     trace.error_y = { type: 'data', array: [...s.error], visible: true };
@@ -141,7 +151,8 @@ function scatterTrace(s: CurveSeries, where: string): PlotlyTrace {
  */
 export function forgettingCurvesFigure(input: ForgettingCurvesInput): PlotlyFigure {
   if (input.series.length === 0) throw new Error('forgettingCurvesFigure: series is empty');
-  const data = input.series.map((s) => scatterTrace(s, 'forgettingCurvesFigure'));
+  const colours = seriesColours(input.series.map((s) => s.name));
+  const data = input.series.map((s, i) => scatterTrace(s, 'forgettingCurvesFigure', colours[i]));
   const xaxis: Record<string, unknown> = { title: { text: 'training step (task)' }, dtick: 1, zeroline: false };
   if (input.taskNames) {
     const steps = input.taskNames.map((_, i) => i + 1);
@@ -201,6 +212,126 @@ export function forgettingCurvesFromMatrices(
   return forgettingCurvesFigure({ dataset: datasets[datasetIndex], series, taskNames: datasets, title });
 }
 
+/** Input of {@link forgettingGridFigure}. */
+export interface ForgettingGridInput {
+  /** One accuracy matrix per method (same task order). */
+  results: readonly MethodMatrix[];
+  /** Dataset names in task order (the matrix columns). */
+  datasets: readonly string[];
+  /** The columns (task indices, 0-based) to follow, one panel each. */
+  followed: readonly number[];
+  /** Panels per row; default 2 for up to 4 panels, else 3. */
+  columns?: number;
+  /** Figure title. */
+  title?: string;
+}
+
+/**
+ * Small multiples in the style of the paper's Fig. 7: one panel per followed task, its accuracy
+ * (%) vs the training step (0 = zero-shot, t = after task t), one line per method in the method's
+ * colour (one legend for all panels). Each panel has its own y range (so the differences show) and
+ * a dashed line at the step where the followed task itself was trained.
+ */
+export function forgettingGridFigure(input: ForgettingGridInput): PlotlyFigure {
+  const { results, datasets, followed } = input;
+  if (results.length === 0) throw new Error('forgettingGridFigure: results is empty');
+  if (followed.length === 0) throw new Error('forgettingGridFigure: followed is empty');
+  for (const d of followed) {
+    if (!Number.isInteger(d) || d < 0 || d >= datasets.length) throw new Error(`forgettingGridFigure: followed task ${d} is outside 0..${datasets.length - 1}`);
+  }
+  const cols = input.columns ?? (followed.length <= 4 ? 2 : 3);
+  if (!Number.isInteger(cols) || cols < 1) throw new Error(`forgettingGridFigure: columns must be a positive integer, got ${cols}`);
+  const rows = Math.ceil(followed.length / cols);
+  const gapX = 0.08;
+  const gapY = 0.16;
+  const w = (1 - gapX * (cols - 1)) / cols;
+  const h = (1 - gapY * (rows - 1)) / rows;
+  const colours = seriesColours(results.map((r) => r.method));
+  const data: PlotlyTrace[] = [];
+  const layoutAxes: Record<string, unknown> = {};
+  const shapes: Record<string, unknown>[] = [];
+  const annotations: Record<string, unknown>[] = [];
+  const T = datasets.length;
+  followed.forEach((d, k) => {
+    const row = Math.floor(k / cols);
+    const col = k % cols;
+    const suffix = k === 0 ? '' : String(k + 1);
+    const x0 = col * (w + gapX);
+    const y1 = 1 - row * (h + gapY);
+    let lo = Infinity;
+    let hi = -Infinity;
+    results.forEach((r, i) => {
+      const x: number[] = [];
+      const y: number[] = [];
+      if (r.zeroShot) {
+        checkLength(r.zeroShot, T, `forgettingGridFigure: "${r.method}" zeroShot`, 'datasets');
+        x.push(0);
+        y.push(r.zeroShot[d]);
+      }
+      r.matrix.forEach((m, t) => {
+        checkLength(m, T, `forgettingGridFigure: "${r.method}" matrix[${t}]`, 'datasets');
+        x.push(t + 1);
+        y.push(m[d]);
+      });
+      checkFinite(y, `forgettingGridFigure: "${r.method}" task ${d}`);
+      for (const v of y) {
+        lo = Math.min(lo, v);
+        hi = Math.max(hi, v);
+      }
+      data.push({
+        type: 'scatter',
+        mode: 'lines+markers',
+        name: r.method,
+        legendgroup: r.method,
+        showlegend: k === 0,
+        x,
+        y,
+        xaxis: `x${suffix}`,
+        yaxis: `y${suffix}`,
+        line: { color: colours[i], width: 2 },
+        marker: { color: colours[i], size: 6 },
+        hovertemplate: `${r.method}, after step %{x}: %{y:.1f}%<extra></extra>`,
+      });
+    });
+    const pad = Math.max(2, 0.08 * (hi - lo));
+    layoutAxes[`xaxis${suffix}`] = {
+      domain: [x0, x0 + w],
+      anchor: `y${suffix}`,
+      range: [-0.3, T + 0.3],
+      tickmode: 'array',
+      tickvals: Array.from({ length: T + 1 }, (_, t) => t),
+      ticktext: ['ZS', ...datasets.map((_, t) => String(t + 1))],
+      zeroline: false,
+      ...(row === rows - 1 || k + cols >= followed.length ? { title: { text: 'after task (ZS = zero-shot)', font: { size: 11 } } } : {}),
+    };
+    layoutAxes[`yaxis${suffix}`] = {
+      domain: [y1 - h, y1],
+      anchor: `x${suffix}`,
+      range: [Math.max(0, lo - pad), Math.min(100, hi + pad)],
+      ...(col === 0 ? { title: { text: 'accuracy (%)', font: { size: 11 } } } : {}),
+    };
+    // where the followed task itself was trained: step d + 1
+    shapes.push({ type: 'line', xref: `x${suffix}`, yref: `y${suffix} domain`, x0: d + 1, x1: d + 1, y0: 0, y1: 1, line: { dash: 'dash', color: '#555', width: 1 } });
+    annotations.push({ xref: `x${suffix}`, yref: `y${suffix} domain`, x: d + 1, y: 1, xanchor: 'left', yanchor: 'top', xshift: 3, text: 'trained', showarrow: false, font: { size: 10, color: '#555' } });
+    annotations.push({ xref: 'paper', yref: 'paper', x: x0 + w / 2, y: y1 + 0.045, xanchor: 'center', yanchor: 'bottom', text: `<b>task ${d + 1}: ${datasets[d]}</b>`, showarrow: false, font: { size: 12 } });
+  });
+  const taskKey = datasets.map((n, t) => `${t + 1} ${n}`).join(' · ');
+  annotations.push({ xref: 'paper', yref: 'paper', x: 0.5, y: -0.2 / rows - 0.06, xanchor: 'center', yanchor: 'top', text: `tasks: ${taskKey}`, showarrow: false, font: { size: 11, color: '#444' } });
+  return {
+    data,
+    layout: baseLayout(input.title, {
+      ...layoutAxes,
+      width: cols >= 3 ? 1200 : 1040,
+      height: 120 + rows * 300,
+      margin: { t: 100, b: 130, l: 70, r: 170 },
+      shapes,
+      annotations,
+      showlegend: true,
+      legend: { orientation: 'v', x: 1.02, xanchor: 'left', y: 1, yanchor: 'top' },
+    }),
+  };
+}
+
 /** Input of {@link methodComparisonFigure}. */
 export interface MethodComparisonInput {
   /** Category labels on the x axis (metrics such as Transfer/Avg/Last, or datasets). */
@@ -222,11 +353,18 @@ export interface MethodComparisonInput {
   decimals?: number;
 }
 
-/** Grouped bar chart comparing methods: one bar group per category, one colour per method, values printed on the bars. */
+/**
+ * Grouped bar chart comparing methods: one bar group per category, one colour per method (its
+ * `methodColour` in style.ts), values printed above the bars, turned upright so that neighbouring
+ * labels never overlap, with head room on the y axis so that no label or error bar is clipped.
+ */
 export function methodComparisonFigure(input: MethodComparisonInput): PlotlyFigure {
   if (input.methods.length === 0) throw new Error('methodComparisonFigure: methods is empty');
   const decimals = input.decimals ?? 1;
-  const data = input.methods.map((m) => {
+  const colours = seriesColours(input.methods.map((m) => m.name));
+  let top = 0;
+  let bottom = 0;
+  const data = input.methods.map((m, i) => {
     checkLength(m.values, input.categories.length, `methodComparisonFigure: method "${m.name}" values`, 'categories');
     checkFinite(m.values, `methodComparisonFigure: method "${m.name}" values`);
     const trace: PlotlyTrace = {
@@ -234,21 +372,33 @@ export function methodComparisonFigure(input: MethodComparisonInput): PlotlyFigu
       name: m.name,
       x: [...input.categories],
       y: [...m.values],
-      text: m.values.map((v) => v.toFixed(decimals)),
+      marker: { color: colours[i] },
+      text: m.values.map((v) => formatNumber(v, decimals)),
       textposition: 'outside',
+      textangle: -90,
+      textfont: { size: 11 },
+      cliponaxis: false,
+      hovertemplate: `${m.name}<br>%{x}: %{text}<extra></extra>`,
     };
     if (m.sd) {
       checkLength(m.sd, m.values.length, `methodComparisonFigure: method "${m.name}" sd`, 'values');
       trace.error_y = { type: 'data', array: [...m.sd], visible: true };
     }
+    m.values.forEach((v, k) => {
+      top = Math.max(top, v + (m.sd?.[k] ?? 0));
+      bottom = Math.min(bottom, v - (m.sd?.[k] ?? 0));
+    });
     return trace;
   });
+  // room above the tallest bar for its upright label (about 4 characters at 11 px)
+  const span = Math.max(top - bottom, 1);
+  const range = [bottom < 0 ? bottom - 0.22 * span : 0, top + 0.22 * span];
   return {
     data,
     layout: baseLayout(input.title, {
       barmode: 'group',
       xaxis: { title: { text: '' } },
-      yaxis: { title: { text: input.valueLabel ?? 'accuracy (%)' }, rangemode: 'tozero' },
+      yaxis: { title: { text: input.valueLabel ?? 'accuracy (%)' }, range },
       legend: { orientation: 'h', y: -0.15 },
     }),
   };
@@ -275,7 +425,8 @@ export interface RadarInput {
 export function radarFigure(input: RadarInput): PlotlyFigure {
   if (input.axes.length < 3) throw new Error(`radarFigure: needs at least 3 axes, got ${input.axes.length}`);
   if (input.series.length === 0) throw new Error('radarFigure: series is empty');
-  const data = input.series.map((s) => {
+  const colours = seriesColours(input.series.map((s) => s.name));
+  const data = input.series.map((s, i) => {
     checkLength(s.values, input.axes.length, `radarFigure: series "${s.name}" values`, 'axes');
     checkFinite(s.values, `radarFigure: series "${s.name}" values`);
     // Repeat the first point so the polygon closes.
@@ -285,6 +436,8 @@ export function radarFigure(input: RadarInput): PlotlyFigure {
       r: [...s.values, s.values[0]],
       theta: [...input.axes, input.axes[0]],
       mode: 'lines+markers',
+      line: { color: colours[i] },
+      marker: { color: colours[i] },
       fill: 'toself',
       opacity: 0.6,
     } as PlotlyTrace;
@@ -316,7 +469,8 @@ export interface RetrievalSizeInput {
 /** Retrieval-size curve (paper Fig. 8): accuracy vs number of retrieved samples, one line per sequence. */
 export function retrievalSizeFigure(input: RetrievalSizeInput): PlotlyFigure {
   if (input.series.length === 0) throw new Error('retrievalSizeFigure: series is empty');
-  const data = input.series.map((s) => scatterTrace(s, 'retrievalSizeFigure'));
+  const colours = seriesColours(input.series.map((s) => s.name));
+  const data = input.series.map((s, i) => scatterTrace(s, 'retrievalSizeFigure', colours[i]));
   const shapes =
     input.chosen === undefined
       ? []

@@ -2,4 +2,5 @@
 export * from './plotly-types';
 export * from './figures';
 export * from './export';
+export * from './style';
 export { findChromium, hasChromium, screenshotHtml, CHROMIUM_CANDIDATES, type ChromiumOptions } from './chromium';
