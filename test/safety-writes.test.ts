@@ -16,6 +16,7 @@ import { writeNpy } from '../src/data/npy';
 import { runCaptured } from './helpers/cli';
 import { replaceDirAtomic, recoverDirSwap } from '../src/util/fs';
 import { runJobs } from '../kernel-lib/runs';
+import { readCheckpointState } from '../src/train/checkpoint';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'primed-safety-'));
 const memory = (args: string[]) => runCaptured(memoryCommand, args, { quiet: true });
@@ -160,4 +161,14 @@ test('runJobs: a tag that would leave the runs folder (<runDir>-<tag>) is refuse
   await assert.rejects(runJobs([job], { tag: '../../elsewhere' }), /runJobs: job ft: option tag: "\.\.\/\.\.\/elsewhere" is not a plain name/);
   await assert.rejects(runJobs([{ ...job, tag: 'a/b' }]), /option tag: "a\/b" is not a plain name/);
   assert.deepEqual(fs.readdirSync(d), []);
+});
+
+test('a training checkpoint whose swap was cut between its two renames is found again (not silently restarted)', async () => {
+  const d = tmp();
+  const dir = path.join(d, 'task-1');
+  const state = { format: 'primed-train-checkpoint', version: 1, taskIndex: 1, dataset: 'x', step: 3, totalSteps: 5, seed: 1, configKey: 'k' };
+  await replaceDirAtomic(dir, (t) => fs.writeFileSync(path.join(t, 'state.json'), JSON.stringify(state)));
+  fs.renameSync(dir, `${dir}.old-${2 ** 22 + 7}-1`);
+  assert.deepEqual(readCheckpointState(dir), state);
+  assert.deepEqual(fs.readdirSync(d), ['task-1']);
 });
