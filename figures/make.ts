@@ -1,14 +1,18 @@
 /**
- * `npm run figures`: regenerates figures/ from the mini-MGTIL runs of notebooks 02/03.
+ * `npm run figures`: regenerates figures/ from the committed result files, and nothing else.
  *
- * 1. Builds dist/ (the runs and the notebooks use the compiled library; SKIP_BUILD=1 skips it).
- * 2. Reads back, resumes or runs the 18 protocol runs (9 methods × Orders I/II) in
- *    runs/notebooks/<method>-<order>-s<steps>, the folders the notebooks use, in parallel worker
- *    processes. The budget is the mini recipe's 150 steps per task unless PRIMED_NOTEBOOK_STEPS is set.
- * 3. Writes each figure as PNG and SVG (headless Chromium) and interactive HTML (plotly inlined):
- *    the PRIMED_dyn accuracy matrix, Fig. 4-style forgetting curves of the first task, Fig. 7-style
- *    curves of selected tasks, and Table 1-style method bars; then figures/README.md with captions.
- *    The HTML pages load plotly.js from node_modules/ rather than inlining 4.7 MB each.
+ * 1. Reads every results/*.json written by scripts/summarize-runs.ts (the finished runs: matrices,
+ *    zero-shot rows, metrics, configs, seeds).
+ * 2. Makes the figures (src/report/results-figures.ts): per task order the PRIMED_dyn accuracy
+ *    matrix, Fig. 4-style curves of the first task, Fig. 7-style small multiples of the other tasks,
+ *    and Table 1-style bars (mean ± sd over seeds); several seeds are averaged.
+ * 3. Writes each as interactive HTML (plotly.js loaded from node_modules/, not inlined) and as PNG
+ *    (2×) and SVG (headless Chromium); removes figure files it no longer makes; writes
+ *    figures/manifest.json (the commit, each source file's and each figure file's sha256) and
+ *    figures/README.md (the numbers and captions). test/figures-provenance.test.ts checks them.
+ *
+ * To add runs: finish them (`primed evaluate` or scripts/run-grid.sh), collect them with
+ * scripts/summarize-runs.ts into results/, then run this.
  *
  * Options:
  *   --screenshots   instead: screenshot the executed notebooks' HTML (notebooks/executed/, or NOTEBOOK_OUT,
@@ -18,10 +22,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-// Types only: the modules are required after the build (step 1), since they are the compiled dist/.
-import type * as Lib from '../dist/src';
+// The screenshots use the compiled dist/ (after the build); the figures are made from src/ directly.
 import type * as Chromium from '../dist/src/report/chromium';
-import type * as Runs from '../notebooks/src/nb0x-runs';
+import { figureHtml, writeFigureImage } from '../src/report/export';
+import { hasChromium } from '../src/report/chromium';
+import { figuresFromResults, sha256, type ResultFigures, type ResultSource } from '../src/report/results-figures';
 
 const ROOT = path.resolve(__dirname, '..');
 /** Where the interactive pages load plotly.js from, relative to figures/ (npm installs it; it is a dependency of primed). */
@@ -85,133 +90,104 @@ async function screenshots(): Promise<void> {
   }
 }
 
-interface FigureEntry {
-  /** File stem under figures/. */
-  stem: string;
-  /** Which paper figure or table it reproduces, and what it shows. */
-  caption: string;
+/** The committed result files the figures are made from: every results/*.json written by scripts/summarize-runs.ts. */
+function resultSources(): ResultSource[] {
+  const dir = path.join(ROOT, 'results');
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => ({ file: `results/${f}`, text: fs.readFileSync(path.join(dir, f), 'utf8') }))
+    .filter((s) => (JSON.parse(s.text) as { generatedBy?: string }).generatedBy === 'scripts/summarize-runs.ts');
+}
+
+/** The commit the figures were made at, with a note when the code or results that make them had uncommitted changes. */
+function codeVersion(): string {
+  const git = (...a: string[]) => spawnSync('git', a, { cwd: ROOT, encoding: 'utf8' }).stdout.trim();
+  const head = git('rev-parse', 'HEAD') || 'unknown';
+  const dirty = git('status', '--porcelain', '--', 'results', 'src/report', 'figures/make.ts');
+  return dirty ? `${head} (with uncommitted changes to: ${dirty.split('\n').map((l) => l.slice(3)).join(', ')})` : head;
 }
 
 async function figures(): Promise<void> {
-  const lib = require('../dist/src') as typeof Lib;
-  const runs = require('../notebooks/src/nb0x-runs') as typeof Runs;
-  const recipe = lib.defaultRecipe('mini-mgtil', 'mini');
-  const steps = Number(process.env.PRIMED_NOTEBOOK_STEPS ?? recipe.trainer.steps);
-  if (!Number.isInteger(steps) || steps <= 0) throw new Error(`PRIMED_NOTEBOOK_STEPS must be a positive integer, got "${process.env.PRIMED_NOTEBOOK_STEPS}"`);
-  const seed = 42;
-  await lib.initBackend();
-  console.log(`figures: mini-MGTIL, ${steps} steps per task, seed ${seed}; runs in runs/notebooks/<method>-<order>-s${steps}`);
-  const jobs = runs.protocolJobs({ benchmark: 'mini-mgtil', steps: steps, seed: seed, runsRoot: path.join(ROOT, 'runs', 'notebooks') });
-  const results = await runs.runJobs(jobs, { progress: lib.terminalProgress(process.stderr, 10000) });
-  const get = (method: string, order: 'I' | 'II') => {
-    const r = results.get(`${method}-${order}`);
-    if (!r || !r.metrics) throw new Error(`figures: no complete run for ${method}, Order ${order}`);
-    return r;
-  };
-  const label = runs.METHOD_LABEL;
-  const CURVE_METHODS = ['finetune', 'wise-ft', 'zscl', 'primed-uni', 'primed-dyn'];
-  const written: FigureEntry[] = [];
-  const images = !args.has('--no-images') && lib.hasChromium();
-  async function save(fig: Parameters<typeof lib.writeFigureHtml>[0], entry: FigureEntry): Promise<void> {
+  const sources = resultSources();
+  if (sources.length === 0) throw new Error('figures: no results/*.json of scripts/summarize-runs.ts to make figures from');
+  const made = figuresFromResults(sources);
+  const images = !args.has('--no-images') && hasChromium();
+  // figures/ holds only what this run makes: earlier figure files that are no longer made go
+  for (const f of fs.readdirSync(OUT)) {
+    if (/\.(html|png|svg)$/.test(f) && !made.figures.some((m) => f.startsWith(`${m.stem}.`))) fs.rmSync(path.join(OUT, f));
+  }
+  const entries: { stem: string; caption: string; files: Record<string, string> }[] = [];
+  for (const m of made.figures) {
     // plotly.js (4.7 MB) is not inlined in every page: each loads the copy npm installed, so the pages work offline in a checkout.
-    const page = lib.figureHtml(fig, { inlinePlotly: false }).replace('</head>', `<script src="${PLOTLY_SRC}"></script>\n</head>`);
-    fs.writeFileSync(path.join(OUT, `${entry.stem}.html`), page);
+    const page = figureHtml(m.figure, { inlinePlotly: false }).replace('</head>', `<script src="${PLOTLY_SRC}"></script>\n</head>`);
+    fs.writeFileSync(path.join(OUT, `${m.stem}.html`), page);
+    const files: Record<string, string> = { [`${m.stem}.html`]: sha256(page) };
     if (images) {
-      await lib.writeFigureImage(fig, path.join(OUT, `${entry.stem}.png`));
-      await lib.writeFigureImage(fig, path.join(OUT, `${entry.stem}.svg`));
+      for (const ext of ['png', 'svg']) {
+        const file = path.join(OUT, `${m.stem}.${ext}`);
+        await writeFigureImage(m.figure, file);
+        files[`${m.stem}.${ext}`] = sha256(fs.readFileSync(file));
+      }
     }
-    written.push(entry);
-    console.log(`figures: wrote figures/${entry.stem}.{${images ? 'png,svg,' : ''}html}`);
+    entries.push({ stem: m.stem, caption: m.caption, files });
+    console.log(`figures: wrote figures/${m.stem}.{${images ? 'png,svg,' : ''}html}`);
   }
-  const budget = `mini-MGTIL, mini model, ${steps} steps/task, seed ${seed}`;
-  const title = (main: string) => `${main}<br><sup>${budget}</sup>`;
+  const version = codeVersion();
+  const manifest = {
+    generatedBy: 'figures/make.ts (npm run figures)',
+    commit: version,
+    sources: sources.map((s) => ({ file: s.file, sha256: sha256(s.text) })),
+    runs: made.runs.map((r) => ({ dir: r.dir, order: r.config.order, method: r.config.method, seed: r.seed ?? null })),
+    figures: entries,
+  };
+  fs.writeFileSync(path.join(OUT, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+  fs.writeFileSync(path.join(OUT, 'README.md'), figuresReadme(made, manifest.sources.map((s) => s.file), version, entries));
+  console.log(`figures: wrote figures/README.md and figures/manifest.json (${entries.length} figures from ${sources.map((s) => s.file).join(', ')})`);
+}
 
-  for (const order of ['I', 'II'] as const) {
-    const r = get('primed-dyn', order);
-    await save(lib.accuracyMatrixFigure({ matrix: r.matrix, datasets: r.tasks, zeroShot: r.zeroShot ?? undefined, title: title(`PRIMED_dyn, Order ${order}: accuracy matrix (%)`) }), {
-      stem: `primed-dyn-matrix-${order}`,
-      caption: `Accuracy matrix of PRIMED_dyn, Order ${order}: zero-shot row, then one row per learned task; columns are the tasks evaluated. The matrix the paper's metrics are read from (Fig. 3a; Tables 1/2/7/8).`,
-    });
-  }
-  for (const order of ['I', 'II'] as const) {
-    const tasks = get('finetune', order).tasks;
-    const series = CURVE_METHODS.map((m) => ({ method: label[m], matrix: get(m, order).matrix, zeroShot: get(m, order).zeroShot ?? undefined }));
-    await save(lib.forgettingCurvesFromMatrices(series, tasks, 0, title(`Accuracy on the 1st task (${tasks[0]}), Order ${order}`)), {
-      stem: `fig4-first-task-${order}`,
-      caption: `Fig. 4 style: accuracy of the first task (${tasks[0]}) of Order ${order} over the task sequence (step 0 = zero-shot), one line per method. The paper plots AOD, the first MedXtreme task.`,
-    });
-  }
-  const FIG7: Record<'I' | 'II', number[]> = { I: [1, 3], II: [1, 3] };
-  for (const order of ['I', 'II'] as const) {
-    const tasks = get('finetune', order).tasks;
-    for (const d of FIG7[order]) {
-      const series = CURVE_METHODS.map((m) => ({ method: label[m], matrix: get(m, order).matrix, zeroShot: get(m, order).zeroShot ?? undefined }));
-      await save(lib.forgettingCurvesFromMatrices(series, tasks, d, title(`Accuracy on task ${d + 1} (${tasks[d]}), Order ${order}`)), {
-        stem: `fig7-order-${order}-task${d + 1}`,
-        caption: `Fig. 7 style: accuracy of task ${d + 1} (${tasks[d]}) of Order ${order} as tasks are learned: zero-shot until it is trained, a jump, then what is kept (the paper's "mirrored Z"). The paper shows tasks 1, 2, 4, 5 (Order I) and 2, 4, 6, 8 (Order II) of HieraMedTransfer.`,
-      });
-    }
-  }
-  for (const order of ['I', 'II'] as const) {
-    const methods = runs.METHODS.map((m) => {
-      const s = get(m, order).metrics!;
-      return { name: label[m], values: [s.transfer ?? 0, s.avg, s.last] };
-    });
-    const bars = lib.methodComparisonFigure({ categories: ['Transfer', 'Avg', 'Last'], methods: methods, title: title(`Methods compared, Order ${order}`) });
-    await save({ ...bars, layout: { ...bars.layout, width: 1000 } }, {
-      stem: `table1-bars-${order}`,
-      caption: `Table 1 style: Transfer / Avg / Last of the nine methods, Order ${order}, as grouped bars (the paper's Table 1 has these columns for HieraMedTransfer).`,
-    });
-  }
-
-  const model = (get('primed-dyn', 'I').config as { model?: { weights?: string } }).model?.weights ?? '?';
-  const readme = [
+/** figures/README.md: where the figures come from, the numbers they show, and the list of figures. */
+function figuresReadme(made: ResultFigures, sources: readonly string[], version: string, entries: readonly { stem: string; caption: string; files: Record<string, string> }[]): string {
+  return [
     '# figures/',
     '',
-    `Made by \`npm run figures\` (figures/make.ts) from the mini-MGTIL runs in \`runs/notebooks/\`: ${budget} (model weights \`${model}\`). ` +
-      `Each figure is here as \`.png\` and \`.svg\` (rendered in headless Chromium) and as interactive \`.html\`, which loads plotly.js from ` +
-      `\`${PLOTLY_SRC}\` (open it in a checkout after \`npm ci\`; it needs no network).`,
+    `Made by \`npm run figures\` (figures/make.ts) from the committed result files ${sources.map((s) => `\`${s}\``).join(', ')} ` +
+      `(written by \`scripts/summarize-runs.ts\` from finished runs), at commit \`${version}\`. ` +
+      '`figures/manifest.json` records each source file\'s sha256 and each figure file\'s; `test/figures-provenance.test.ts` ' +
+      're-derives every figure and the table below from the result files and fails when they disagree. Do not edit these files: rerun the command.',
     '',
-    'mini-MGTIL is a 5-task CPU stand-in (28×28 MedMNIST-style tasks: chest X-ray, breast ultrasound, fundus, pathology, blood cells) for the ' +
-      "paper's HieraMedTransfer and MedXtreme, with a tiny CLIP-style model instead of BiomedCLIP: the figures reproduce the paper's figure *types*, " +
-      'not its numbers. The full mini budget is 150 steps per task (`npm run figures`); `PRIMED_NOTEBOOK_STEPS=N npm run figures` uses N.',
+    `Each figure is here as interactive \`.html\` (loads plotly.js from \`${PLOTLY_SRC}\`; works offline in a checkout after \`npm ci\`)` +
+      (entries.some((e) => Object.keys(e.files).some((f) => f.endsWith('.png'))) ? ', and as `.png` (2×) and `.svg` rendered in headless Chromium.' : '.'),
     '',
-    `## The numbers behind them (Table 1 layout, ours; ${budget})`,
+    'mini-MGTIL is a 5-task CPU stand-in (28×28 MedMNIST-style tasks) for the paper\'s HieraMedTransfer and MedXtreme, with a tiny CLIP-style model ' +
+      "instead of BiomedCLIP: the figures reproduce the paper's figure *types*, not its numbers.",
     '',
-    '| method | I Transfer | I Avg | I Last | II Transfer | II Avg | II Last |',
-    '|---|---:|---:|---:|---:|---:|---:|',
-    ...runs.METHODS.map((m) => {
-      const cells = (['I', 'II'] as const).flatMap((o) => {
-        const s = get(m, o).metrics!;
-        return [s.transfer, s.avg, s.last].map((v) => (v === null ? '–' : v.toFixed(1)));
-      });
-      return `| ${label[m]} | ${cells.join(' | ')} |`;
-    }),
+    '## The numbers behind them',
     '',
-    "The paper's Table 1 (BiomedCLIP on HieraMedTransfer) is in `src/paper/paper-tables.json`; notebooks 02/03 print it beside ours.",
+    ...made.table,
     '',
     '## Figures',
     '',
-    '| file | reproduces | caption |',
-    '|---|---|---|',
-    ...written.map((w) => `| [${w.stem}.png](${w.stem}.png) · [svg](${w.stem}.svg) · [html](${w.stem}.html) | ${w.stem.startsWith('fig4') ? 'Fig. 4' : w.stem.startsWith('fig7') ? 'Fig. 7' : w.stem.startsWith('table1') ? 'Table 1' : 'Fig. 3a / accuracy matrix'} | ${w.caption} |`),
+    '| files | caption |',
+    '|---|---|',
+    ...entries.map((e) => `| ${Object.keys(e.files).map((f) => `[${f.slice(f.lastIndexOf('.') + 1)}](${f})`).join(' · ')} | ${e.caption} |`),
     '',
     '## screenshots/',
     '',
     'Headless-Chromium screenshots of the executed notebooks (`bash notebooks/run.sh`, then `npm run figures -- --screenshots`), each cut to start at one of its figures, ' +
-      'as a check that the exported HTML draws its plots:',
+      'as a check that the exported HTML draws its plots (they show the notebooks\' own runs, not the result files above):',
     '',
     ...SHOTS.map((s) => `- \`screenshots/${s.file}\`: notebooks/${s.notebook}.ipynb at "${s.heading}…"`),
     '',
   ].join('\n');
-  fs.writeFileSync(path.join(OUT, 'README.md'), readme);
-  console.log(`figures: wrote figures/README.md (${written.length} figures)`);
 }
 
 async function main(): Promise<void> {
-  build();
-  if (args.has('--screenshots')) await screenshots();
-  else await figures();
+  if (args.has('--screenshots')) {
+    build();
+    await screenshots();
+  } else await figures();
 }
 
 main().then(

@@ -313,7 +313,7 @@ export function forgettingGridFigure(input: ForgettingGridInput): PlotlyFigure {
     // where the followed task itself was trained: step d + 1
     shapes.push({ type: 'line', xref: `x${suffix}`, yref: `y${suffix} domain`, x0: d + 1, x1: d + 1, y0: 0, y1: 1, line: { dash: 'dash', color: '#555', width: 1 } });
     annotations.push({ xref: `x${suffix}`, yref: `y${suffix} domain`, x: d + 1, y: 1, xanchor: 'left', yanchor: 'top', xshift: 3, text: 'trained', showarrow: false, font: { size: 10, color: '#555' } });
-    annotations.push({ xref: 'paper', yref: 'paper', x: x0 + w / 2, y: y1 + 0.045, xanchor: 'center', yanchor: 'bottom', text: `<b>task ${d + 1}: ${datasets[d]}</b>`, showarrow: false, font: { size: 12 } });
+    annotations.push({ xref: 'paper', yref: 'paper', x: x0 + w / 2, y: y1, yshift: 14, xanchor: 'center', yanchor: 'bottom', text: `<b>task ${d + 1}: ${datasets[d]}</b>`, showarrow: false, font: { size: 12 } });
   });
   const taskKey = datasets.map((n, t) => `${t + 1} ${n}`).join(' · ');
   annotations.push({ xref: 'paper', yref: 'paper', x: 0.5, y: -0.2 / rows - 0.06, xanchor: 'center', yanchor: 'top', text: `tasks: ${taskKey}`, showarrow: false, font: { size: 11, color: '#444' } });
@@ -322,8 +322,8 @@ export function forgettingGridFigure(input: ForgettingGridInput): PlotlyFigure {
     layout: baseLayout(input.title, {
       ...layoutAxes,
       width: cols >= 3 ? 1200 : 1040,
-      height: 120 + rows * 300,
-      margin: { t: 100, b: 130, l: 70, r: 170 },
+      height: 160 + rows * 300,
+      margin: { t: 150, b: 130, l: 70, r: 170 },
       shapes,
       annotations,
       showlegend: true,
