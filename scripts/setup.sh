@@ -6,7 +6,7 @@
 # Safe to run again: it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-debs="python3-torch libtorch-dev g++ python3-faiss python3-numpy jupyter-nbconvert python3-ipykernel chromium libopenblas-dev time"
+debs="python3-torch libtorch-dev g++ python3-faiss python3-numpy jupyter-nbconvert jupyter-notebook python3-ipykernel chromium libopenblas-dev time"
 missing=""
 for p in $debs; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then
