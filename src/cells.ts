@@ -68,6 +68,14 @@ export interface LoadMemoryOptions {
 /**
  * Opens the memory in `dir`. Without `dir`, opens the mini memory of `options.source` (built from
  * its corpus with the initial model's text tower on first use, then cached under {@link cacheDir}).
+ *
+ * @example
+ * ```ts
+ * import { initBackend, loadMemory } from 'primed';
+ * await initBackend();
+ * const memory = await loadMemory(); // the bundled mini memory
+ * console.log(`${memory.stored.length} image–caption pairs`); // 8640 image–caption pairs
+ * ```
  */
 export async function loadMemory(dir?: string, options: LoadMemoryOptions = {}): Promise<Memory> {
   const source = options.source ?? 'in-source';
@@ -121,7 +129,19 @@ export interface TrainTaskOptions {
   progress?: ProgressSink;
 }
 
-/** Trains `model` in place on one task's train split with a continual-learning method. */
+/**
+ * Trains `model` in place on one task's train split with a continual-learning method.
+ *
+ * @example
+ * ```ts
+ * import { initBackend, loadMiniModel, loadBenchmarkTasks, trainTask } from 'primed';
+ * await initBackend();
+ * const model = await loadMiniModel();
+ * const tasks = loadBenchmarkTasks('mini-mgtil', { order: 'I' });
+ * const r = await trainTask(model, tasks[0], { method: 'finetune', recipe: { trainer: { steps: 20 } } });
+ * console.log(`loss ${r.history[0].total.toFixed(3)} -> ${r.history.at(-1)!.total.toFixed(3)}`);
+ * ```
+ */
 export async function trainTask(model: DualEncoderLike, dataset: ClassificationDataset, options: TrainTaskOptions = {}): Promise<TrainResult> {
   await initBackend();
   const recipe = resolveRecipe(defaultRecipe('mini-mgtil', 'mini'), options.recipe);
@@ -181,6 +201,19 @@ export interface DistillResult {
  * PRIMED on one task: retrieves the task's reference set from the memory (Dynamic Siphon over
  * the earlier tasks, cached), then trains `model` on the task with CE + CKT + CMC + DFG on it,
  * the teacher being `model` as it was before this task.
+ *
+ * @example
+ * ```ts
+ * import { initBackend, loadMemory, loadMiniModel, loadBenchmarkTasks, trainTask, distill } from 'primed';
+ * await initBackend();
+ * const memory = await loadMemory();
+ * const model = await loadMiniModel();
+ * const initial = model.clone(); // the pretrained model, which embedded the memory
+ * const tasks = loadBenchmarkTasks('mini-mgtil', { order: 'I' });
+ * await trainTask(model, tasks[0], { recipe: { trainer: { steps: 20 } } });
+ * const d = await distill(model, tasks[1], { memory, earlierTasks: [tasks[0]], initialModel: initial, recipe: { trainer: { steps: 20 } } });
+ * console.log(`distilled on a reference set of ${d.reference.size} pairs`);
+ * ```
  */
 export async function distill(model: DualEncoderLike, dataset: ClassificationDataset, options: DistillOptions): Promise<DistillResult> {
   await initBackend();
@@ -400,6 +433,14 @@ export interface MGTILTrainInfo {
  * its reference set,) train, evaluate on every task. Resumable; results are written to `runDir`
  * after every row, with each row's reference-set key and bag counts (`trainInfo`), so a run
  * read back (resumed or finished) gives the same {@link MGTILResult.referenceKeys}.
+ *
+ * @example
+ * ```ts
+ * import { initBackend, evaluateMGTIL } from 'primed';
+ * await initBackend();
+ * const r = await evaluateMGTIL({ benchmark: 'mini-mgtil', order: 'I', method: 'primed-dyn', recipe: { trainer: { steps: 20 } }, runDir: 'runs/example-primed-dyn' });
+ * console.log(`Transfer ${r.metrics!.transfer?.toFixed(1)}, Avg ${r.metrics!.avg.toFixed(1)}, Last ${r.metrics!.last.toFixed(1)}`);
+ * ```
  */
 export async function evaluateMGTIL(options: EvaluateMGTILOptions = {}): Promise<MGTILResult> {
   await initBackend();
