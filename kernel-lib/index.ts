@@ -2,6 +2,8 @@
  * What notebooks import (from the compiled `dist/kernel-lib`, see notebooks/README):
  * one-line set-up, inline figures and tables, live progress and curves, and the pool that runs
  * `evaluateMGTIL` jobs on every core (runs.ts).
+ *
+ * @module Notebook kit
  */
 export * from './setup';
 export * from './display';

@@ -4,7 +4,7 @@
  */
 import type { TrainerPlugin } from '../train/plugin';
 
-/** A continual-learning method, plugged into {@link trainOnTask} as a plugin. */
+/** A continual-learning method, plugged into the trainer (`trainOnTask`, in Training) as a plugin. */
 export interface ContinualMethod extends TrainerPlugin {
   /** The method's name as given to `createMethod`, e.g. `primed-dyn`. */
   readonly name: string;

@@ -1,0 +1,16 @@
+/**
+ * **Data**: datasets and splits (npz/npy, MedMNIST, image folders with manifests), the bundled
+ * mini corpus, data preparation and export, and the benchmark specs (task sequences).
+ *
+ * @module Data
+ */
+export * from '../data/types';
+export * from '../data/npy';
+export * from '../data/mini-corpus';
+export { loadLocalDataset, findManifest, MANIFEST_NAMES, type LocalDatasetOptions } from '../data/local-dataset';
+export { readManifest, type Manifest, type ManifestItem, type ManifestOptions } from '../data/manifest';
+export { SplitDataset, type DatasetInfo, type ProvenancedSplit } from '../data/dataset';
+export { FileSplit, type FileItem, type FilePrepareOptions } from '../data/file-split';
+export * from '../data/prepare';
+export * from '../data/export-folders';
+export * from '../benchmarks';
