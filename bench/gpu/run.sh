@@ -38,7 +38,7 @@ if [ "$tests" = 1 ]; then
   echo "== numeric tests on the torch backend, device $device" >&2
   log="$out/gpu-tests-${device//:/-}.log"
   PRIMED_BACKEND=torch PRIMED_DEVICE=$device node --import tsx --test --test-concurrency=1 \
-    test/backend-torch.test.ts test/model-parity.test.ts test/model-gradients.test.ts test/model-train-step.test.ts \
+    test/backend-torch.test.ts test/backend-torch.e2e.ts test/model-parity.test.ts test/model-gradients.test.ts test/model-train-step.test.ts \
     test/train-losses.test.ts test/train-optimizer.test.ts test/train-trainer.test.ts test/methods-*.test.ts >"$log" 2>&1
   rc=$?
   grep -E '^# (pass|fail)' "$log" >&2
