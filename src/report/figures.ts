@@ -316,7 +316,7 @@ export function forgettingGridFigure(input: ForgettingGridInput): PlotlyFigure {
     annotations.push({ xref: 'paper', yref: 'paper', x: x0 + w / 2, y: y1, yshift: 14, xanchor: 'center', yanchor: 'bottom', text: `<b>task ${d + 1}: ${datasets[d]}</b>`, showarrow: false, font: { size: 12 } });
   });
   const taskKey = datasets.map((n, t) => `${t + 1} ${n}`).join(' · ');
-  annotations.push({ xref: 'paper', yref: 'paper', x: 0.5, y: -0.2 / rows - 0.06, xanchor: 'center', yanchor: 'top', text: `tasks: ${taskKey}`, showarrow: false, font: { size: 11, color: '#444' } });
+  annotations.push({ xref: 'paper', yref: 'paper', x: 0.5, y: 0, yshift: -78, xanchor: 'center', yanchor: 'top', text: `tasks: ${taskKey}`, showarrow: false, font: { size: 11, color: '#444' } });
   return {
     data,
     layout: baseLayout(input.title, {
