@@ -67,19 +67,29 @@ function main(): void {
   const f = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(1));
   const seedOf = (r: Run) => r.seed ?? (r as unknown as { config: { seed?: number } }).config.seed;
 
-  // Groups: (order, method, memory source) → runs.
-  const groups = new Map<string, { order: string; method: string; memory: string; runs: Run[]; dirs: string[] }>();
+  // Groups: (order, method, memory source, method options) → runs; runs of one method with other
+  // options (e.g. `--set referenceTexts=batch`) form their own group, labelled by what differs.
+  const groups = new Map<string, { order: string; method: string; memory: string; options: Record<string, unknown>; runs: Run[]; dirs: string[] }>();
   for (const { dir, result: r } of runs) {
-    const key = `${r.config.order}|${r.config.method}|${memorySourceOf(r)}`;
-    if (!groups.has(key)) groups.set(key, { order: r.config.order, method: r.config.method, memory: memorySourceOf(r), runs: [], dirs: [] });
+    const options = r.config.methodOptions ?? {};
+    const key = `${r.config.order}|${r.config.method}|${memorySourceOf(r)}|${JSON.stringify(options)}`;
+    if (!groups.has(key)) groups.set(key, { order: r.config.order, method: r.config.method, memory: memorySourceOf(r), options, runs: [], dirs: [] });
     groups.get(key)!.runs.push(r);
     groups.get(key)!.dirs.push(dir);
   }
   const methodRank = ['finetune', 'l2', 'ewc', 'lwf', 'icarl', 'wise-ft', 'zscl', 'primed-uni', 'primed-dyn', 'primed'];
   const sorted = [...groups.values()].sort((a, b) =>
     a.order.localeCompare(b.order) || a.memory.replace('none', 'in-source').localeCompare(b.memory.replace('none', 'in-source')) || methodRank.indexOf(a.method) - methodRank.indexOf(b.method));
+  const variantOf = (g: (typeof sorted)[number]) => {
+    const others = sorted.filter((x) => x !== g && x.method === g.method);
+    if (others.length === 0) return '';
+    const base = others.sort((a, b) => b.runs.length - a.runs.length)[0].options;
+    // Only plain values name a variant (a recorded list is an object: its count and hash).
+    const diff = Object.keys(g.options).filter((k) => JSON.stringify(g.options[k]) !== JSON.stringify(base[k]) && (typeof g.options[k] !== 'object' || g.options[k] === null));
+    return diff.length ? ` (${diff.map((k) => `${k}=${JSON.stringify(g.options[k])}`).join(', ')})` : '';
+  };
   const stats = sorted.map((g) => ({
-    order: g.order, method: g.method, memory: g.memory,
+    order: g.order, method: g.method + variantOf(g), memory: g.memory,
     seeds: g.runs.map((r) => seedOf(r)),
     backends: [...new Set(g.runs.map((r) => `${r.backend?.name ?? '?'} (threads ${r.backend?.threads ?? '?'})`))],
     runs: g.dirs,
