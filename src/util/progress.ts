@@ -42,7 +42,8 @@ export function terminalProgress(stream: NodeJS.WriteStream = process.stderr, mi
     const elapsed = (now - (started.get(e.label) ?? now)) / 1000;
     const eta = frac > 0 && !finished ? ` eta ${fmt((elapsed / frac) * (1 - frac))}s` : '';
     const metrics = e.metrics ? ' ' + Object.entries(e.metrics).map(([k, v]) => `${k} ${fmt(v)}`).join(' ') : '';
-    const line = `${e.label} [${bar}] ${e.done}/${e.total || '?'} ${fmt(elapsed)}s${eta}${metrics}`;
+    const pct = e.total > 0 ? ` (${Math.round(frac * 100)}%)` : '';
+    const line = `${e.label} [${bar}] ${e.done}/${e.total || '?'}${pct} ${fmt(elapsed)}s${eta}${metrics}`;
     if (stream.isTTY) {
       stream.write(`\r${line.slice(0, (stream.columns ?? 120) - 1)}\x1b[K${finished ? '\n' : ''}`);
     } else if (finished || now - lastPrint >= minIntervalMs) {
