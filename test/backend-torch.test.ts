@@ -17,6 +17,7 @@ import { initBackend } from '../src/backend';
 import { runProtocol } from '../src/eval/protocol';
 import { torchAddonProblem, torchMemory } from '../src/backend/torch';
 import { createMethod } from '../src/methods';
+import { AdamW } from '../src/train/optimizer';
 import { trainOnTask } from '../src/train/trainer';
 import { createModel } from '../src/model/create';
 import { Rng } from '../src/util/rng';
@@ -197,4 +198,43 @@ test('a run started on torch is not resumed on another backend: the error names 
     await initBackend({ backend: 'torch', device: DEVICE });
     fs.rmSync(runDir, { recursive: true, force: true });
   }
+});
+
+test('AdamW writes in place only when nothing shares the buffers: an alias or a view keeps its values', async () => {
+  await onTorch();
+  const p = tf.variable(tf.tensor1d([1, 2, 3, 4]));
+  const grads = () => new Map([['p', tf.tensor1d([0.5, -0.5, 0.25, 1])]]);
+  const params = new Map([['p', p]]);
+  const opt = new AdamW({ weightDecay: 0.1 });
+  const step = () => { const g = grads(); opt.apply(params, g, 0.01); tf.dispose([...g.values()]); };
+  step(); // first step: the moments are new, the update makes a new buffer
+  const id1 = p.dataId;
+  step();
+  assert.equal(p.dataId, id1, 'the second step updates the buffer in place');
+  // An alias (tf.clone shares the data id) must keep the value it had.
+  const alias = tf.clone(p);
+  const before = Array.from(alias.dataSync());
+  step();
+  assert.notEqual(p.dataId, alias.dataId, 'with an alias alive the step makes a new buffer');
+  assert.deepEqual(Array.from(alias.dataSync()), before, 'the alias is untouched');
+  // A libtorch view (a reshape of the variable) must keep its values too.
+  const view = p.reshape([2, 2]);
+  const viewBefore = Array.from(view.dataSync());
+  step();
+  assert.deepEqual(Array.from(view.dataSync()), viewBefore, 'the view is untouched');
+  // And the arithmetic is the functional kernel's: the same steps on the cpu backend agree.
+  const got = Array.from(p.dataSync());
+  tf.dispose([alias, view]);
+  opt.dispose();
+  p.dispose();
+  await tf.setBackend('cpu');
+  const q = tf.variable(tf.tensor1d([1, 2, 3, 4]));
+  const ref = new AdamW({ weightDecay: 0.1 });
+  const qs = new Map([['p', q]]);
+  for (let i = 0; i < 4; i++) { const g = grads(); ref.apply(qs, g, 0.01); tf.dispose([...g.values()]); }
+  const want = Array.from(q.dataSync());
+  ref.dispose();
+  q.dispose();
+  await tf.setBackend('torch');
+  got.forEach((v, i) => assert.ok(Math.abs(v - want[i]) < 1e-6, `p[${i}] ${v} vs cpu ${want[i]}`));
 });

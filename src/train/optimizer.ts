@@ -79,9 +79,12 @@ export class AdamW {
       const m = this.moment(this.m, name, p);
       const v = this.moment(this.v, name, p);
       if (fused) {
-        // The same update as below in one kernel call (PyTorch's order of operations).
+        // The same update as below in one kernel call (PyTorch's order of operations), written in
+        // place when the backend can prove nothing else shares the buffers.
+        const attrs = { lr, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, weightDecay: this.weightDecay, step: t };
+        const inPlace = (tf.backend() as { adamwInPlace?: (p: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, a: typeof attrs) => boolean }).adamwInPlace;
+        if (inPlace?.call(tf.backend(), p, g, m, v, attrs)) continue;
         tf.tidy(() => {
-          const attrs = { lr, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, weightDecay: this.weightDecay, step: t };
           const [pNew, mNew, vNew] = runFused(FUSED_KERNELS.adamw, { param: p, grad: g, m, v }, attrs) as tf.Tensor[];
           m.assign(mNew);
           v.assign(vNew);

@@ -867,6 +867,38 @@ KERNEL(Dfg)
   return Ids(env, {wd * (2 * lambda), (wd * diff).sum() * lambda});
 END_KERNEL
 
+// adamwInPlace(param, grad, m, v, ...same scalars as adamw) -> bool: the same step written into
+// param, m and v when nothing else can see their memory (the only handle on an unshared storage);
+// false, touching nothing, otherwise. tfjs treats tensors as immutable, so the caller also checks
+// that tfjs holds one reference to each. Saves three allocations of the model's size per step.
+bool Exclusive(const at::Tensor& t) {
+  return t.use_count() == 1 && t.storage().use_count() == 1 && t.is_contiguous() && t.storage_offset() == 0;
+}
+
+KERNEL(AdamWInPlace)
+  at::Tensor& p = g_slots.at(a.i32(0));
+  const at::Tensor& g = a.tensor(1);
+  at::Tensor& m = g_slots.at(a.i32(2));
+  at::Tensor& v = g_slots.at(a.i32(3));
+  Get(a.i32(0)); Get(a.i32(2)); Get(a.i32(3));  // liveness checks
+  napi_value out;
+  if (!Exclusive(p) || !Exclusive(m) || !Exclusive(v) || p.scalar_type() != at::kFloat) {
+    napi_get_boolean(env, false, &out);
+    return out;
+  }
+  const double lr = a.f64(4), b1 = a.f64(5), b2 = a.f64(6), eps = a.f64(7), wd = a.f64(8);
+  const double step = a.f64(9);
+  if (wd > 0) p.mul_(1 - lr * wd);
+  m.mul_(b1).add_(g, 1 - b1);
+  v.mul_(b2).addcmul_(g, g, 1 - b2);
+  const double bc1 = 1 - std::pow(b1, step);
+  const double bc2Sqrt = std::sqrt(1 - std::pow(b2, step));
+  at::Tensor denom = v.sqrt().div_(bc2Sqrt).add_(eps);
+  p.addcdiv_(m, denom, -lr / bc1);
+  napi_get_boolean(env, true, &out);
+  return out;
+END_KERNEL
+
 // ---------------------------------------------------------------- module
 #define FN(js, c) {js, nullptr, c, nullptr, nullptr, nullptr, napi_default, nullptr}
 
@@ -882,7 +914,7 @@ napi_value ModuleInit(napi_env env, napi_value exports) {
       FN("range", Range), FN("gather", Gather), FN("gatherNd", GatherNd), FN("scatterNd", ScatterNd),
       FN("segmentSum", SegmentSum), FN("oneHot", OneHot), FN("resizeBilinear", ResizeBilinear),
       FN("layerNorm", LayerNormFwd), FN("layerNormBackward", LayerNormBwd), FN("gelu", GeluFwd), FN("geluBackward", GeluBwd),
-      FN("linear", Linear), FN("adamw", AdamW), FN("dfg", Dfg),
+      FN("linear", Linear), FN("adamw", AdamW), FN("adamwInPlace", AdamWInPlace), FN("dfg", Dfg),
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

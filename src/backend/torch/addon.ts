@@ -72,6 +72,7 @@ export interface TorchAddon {
   gelu(x: number, tanh: boolean): number;
   geluBackward(dy: number, x: number, tanh: boolean): number;
   linear(x: number, weight: number, bias: number): number;
+  adamwInPlace(param: number, grad: number, m: number, v: number, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number): boolean;
   dfg(grad: number, param: number, start: number, lambda: number): number;
   adamw(param: number, grad: number, m: number, v: number, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number): number;
 }

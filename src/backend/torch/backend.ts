@@ -178,6 +178,19 @@ export class TorchBackend extends tf.KernelBackend {
     return { unreliable: false, torchTensors: m.tensors, torchBytes: m.bytes };
   }
 
+  /**
+   * One AdamW step written into the parameter and moment buffers themselves, when no other tensor
+   * (tfjs alias or libtorch view) shares them; returns false, changing nothing, otherwise (the
+   * caller then runs the functional kernel). Same arithmetic as the `_PrimedAdamW` kernel.
+   */
+  adamwInPlace(
+    param: tf.TensorInfo, grad: tf.TensorInfo, m: tf.TensorInfo, v: tf.TensorInfo,
+    o: { lr: number; beta1: number; beta2: number; epsilon: number; weightDecay: number; step: number },
+  ): boolean {
+    if ([param, m, v].some((t) => this.refCount(t.dataId) !== 1)) return false;
+    return this.addon.adamwInPlace(this.slot(param), this.slot(grad), this.slot(m), this.slot(v), o.lr, o.beta1, o.beta2, o.epsilon, o.weightDecay, o.step);
+  }
+
   /** Times `f`, waiting for the device before and after. */
   override async time(f: () => void): Promise<tf.BackendTimingInfo> {
     this.addon.sync();
