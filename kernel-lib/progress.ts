@@ -74,8 +74,10 @@ export function notebookProgress(options: NotebookProgressOptions = {}): Progres
       shown = false;
     }
     const t = now();
-    const prev = states.get(event.label);
-    states.set(event.label, { event, started: prev?.started ?? t, updated: t });
+    const key = event.slot ?? event.label;
+    const prev = states.get(key);
+    // a new label in the same slot is a new stage: its clock starts again
+    states.set(key, { event, started: prev && prev.event.label === event.label ? prev.started : t, updated: t });
     const finished = event.total > 0 && event.done >= event.total;
     if (!shown || finished || t - lastDraw >= minInterval) {
       sendBundle(progressBundle([...states.values()]), { displayId: id, update: shown });

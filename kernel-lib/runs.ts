@@ -477,7 +477,8 @@ async function runPool(pending: RunJob[], workers: number, t: Tracker): Promise<
   try {
     await Promise.all(
       handles.map(async (w) => {
-        const stage: ProgressSink = (e) => t.progress({ ...e, label: `worker ${w.index}` });
+        // one line per worker showing its current stage in that stage's own units (steps, tasks, rows)
+        const stage: ProgressSink = (e) => t.progress({ ...e, label: `worker ${w.index}: ${e.label}`, slot: `worker ${w.index}` });
         for (let job = queue.shift(); job; job = queue.shift()) {
           try {
             t.record(job, await runInWorker(w, job, t.rowHandler(job), stage), `ran in worker ${w.index}`);

@@ -91,3 +91,18 @@ test('liveForgettingCurve: redraws from each partial result in one display; fini
   assert.throws(() => liveForgettingCurve({ datasets: ['a'], dataset: 'zz', method: 'm' }, display), /option dataset "zz" is not one of a/);
   await assert.rejects(liveForgettingCurve({ method: 'm' }, display).onRow(0, { matrix: [[1]] }), /give option datasets/);
 });
+
+test('notebookProgress: events with one slot share one line, which shows the current stage in its own units', () => {
+  const sent: { content: DisplayContent; update: boolean }[] = [];
+  setDisplayWriter((content, update) => sent.push({ content, update }));
+  let now = 0;
+  const sink = notebookProgress({ minIntervalMs: 0, now: () => now });
+  sink({ label: 'all runs', done: 0, total: 2 });
+  sink({ label: 'worker 1: train breast', slot: 'worker 1', done: 150, total: 150 });
+  now = 1000;
+  sink({ label: 'worker 1: evaluate after breast', slot: 'worker 1', done: 2, total: 5 });
+  setDisplayWriter(undefined);
+  const text = sent.at(-1)!.content.data['text/plain'] as string;
+  // two lines, not three: the worker's line now shows the evaluation (2 of 5 tasks), its clock restarted
+  assert.equal(text, 'all runs: 0/2 (0%) 0s\nworker 1: evaluate after breast: 2/5 (40%) 0s');
+});

@@ -59,7 +59,9 @@ test('runJobs: a pool of 2 workers gives the in-process matrices; another config
   assert.equal(b.get('l2')!.runDir, path.join(here, 'ft-nb'));
   assert.ok(lines.some((l) => l.includes('note:') && l.includes('ft-nb')), lines.join('\n'));
   assert.ok(events.some((e) => e.label === 'all runs' && e.done === 2 && e.total === 2));
-  assert.ok(events.some((e) => e.label === 'worker 1') && events.some((e) => e.label === 'worker 2'));
+  // each worker has one line (its slot) showing its current stage in that stage's units
+  assert.ok(events.some((e) => e.slot === 'worker 1') && events.some((e) => e.slot === 'worker 2'));
+  assert.ok(events.some((e) => e.slot === 'worker 1' && /^worker 1: train /.test(e.label)), 'the worker line names the stage');
 
   // Again: both complete (the tagged one in its alternative folder), read back here.
   lines.length = 0;

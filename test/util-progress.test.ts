@@ -32,3 +32,12 @@ test('terminalProgress on a TTY redraws one line in place and ends a finished ba
   assert.match(out, /train breast \[#{6}\.{18}\] 1\/4 \(25%\)/);
   assert.match(out, /4\/4 \(100%\) \d+s\x1b\[K\n$/);
 });
+
+test('terminalProgress: a new label in the same slot restarts the clock', () => {
+  const { stream, text } = fakeStream(false);
+  const sink = terminalProgress(stream, 0);
+  sink({ label: 'worker 1: train a', slot: 'worker 1', done: 1, total: 2 });
+  sink({ label: 'worker 1: evaluate after a', slot: 'worker 1', done: 1, total: 5 });
+  const lines = text().trimEnd().split('\n');
+  assert.match(lines[1], /^worker 1: evaluate after a \[#{5}\.{19}\] 1\/5 \(20%\) 0s/);
+});

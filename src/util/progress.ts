@@ -13,6 +13,12 @@ export interface ProgressEvent {
   total: number;
   /** Optional figures to show, e.g. `{ loss: 0.41 }`. */
   metrics?: Record<string, number>;
+  /**
+   * The display line this event redraws (default: `label`). A worker running one stage after another
+   * uses one slot (`worker 1`) with the stage in its label (`worker 1: train breastmnist`), so its
+   * line always shows the current stage's own units instead of mixing steps and tasks in one bar.
+   */
+  slot?: string;
 }
 
 /** Receives progress updates. */
@@ -30,16 +36,19 @@ function fmt(n: number): string {
  * `minIntervalMs` (and at completion) otherwise, so CI logs stay short.
  */
 export function terminalProgress(stream: NodeJS.WriteStream = process.stderr, minIntervalMs = 2000): ProgressSink {
-  const started = new Map<string, number>();
+  const started = new Map<string, { label: string; at: number }>();
   let lastPrint = 0;
   return (e) => {
     const now = Date.now();
-    if (!started.has(e.label)) started.set(e.label, now);
+    const key = e.slot ?? e.label;
+    const prev = started.get(key);
+    // a new label in the same slot is a new stage: its clock (and eta) starts again
+    if (!prev || prev.label !== e.label) started.set(key, { label: e.label, at: now });
     const finished = e.total > 0 && e.done >= e.total;
     const width = 24;
     const frac = e.total > 0 ? Math.min(1, e.done / e.total) : 0;
     const bar = '#'.repeat(Math.round(frac * width)).padEnd(width, '.');
-    const elapsed = (now - (started.get(e.label) ?? now)) / 1000;
+    const elapsed = (now - (started.get(key)?.at ?? now)) / 1000;
     const eta = frac > 0 && !finished ? ` eta ${fmt((elapsed / frac) * (1 - frac))}s` : '';
     const metrics = e.metrics ? ' ' + Object.entries(e.metrics).map(([k, v]) => `${k} ${fmt(v)}`).join(' ') : '';
     const pct = e.total > 0 ? ` (${Math.round(frac * 100)}%)` : '';
@@ -50,6 +59,6 @@ export function terminalProgress(stream: NodeJS.WriteStream = process.stderr, mi
       stream.write(line + '\n');
       lastPrint = now;
     }
-    if (finished) started.delete(e.label);
+    if (finished) started.delete(key);
   };
 }
