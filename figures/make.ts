@@ -1,8 +1,8 @@
 /**
  * `npm run figures`: regenerates figures/ from the committed result files, and nothing else.
  *
- * 1. Reads every results/*.json written by scripts/summarize-runs.ts (the finished runs: matrices,
- *    zero-shot rows, metrics, configs, seeds).
+ * 1. Reads the benchmark's results files, results/mini-mgtil-*.json written by scripts/summarize-runs.ts
+ *    (the finished runs: matrices, zero-shot rows, metrics, configs, seeds); other results files are ablations.
  * 2. Makes the figures (src/report/results-figures.ts): per task order the PRIMED_dyn accuracy
  *    matrix, Fig. 4-style curves of the first task, Fig. 7-style small multiples of the other tasks,
  *    and Table 1-style bars (mean ± sd over seeds); several seeds are averaged.
@@ -90,12 +90,15 @@ async function screenshots(): Promise<void> {
   }
 }
 
-/** The committed result files the figures are made from: every results/*.json written by scripts/summarize-runs.ts. */
+/**
+ * The committed result files the figures are made from: the benchmark's results, results/mini-mgtil-*.json
+ * written by scripts/summarize-runs.ts (other results files hold ablations, e.g. a ZSCL variant, not figures).
+ */
 function resultSources(): ResultSource[] {
   const dir = path.join(ROOT, 'results');
   return fs
     .readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
+    .filter((f) => /^mini-mgtil-.*\.json$/.test(f))
     .sort()
     .map((f) => ({ file: `results/${f}`, text: fs.readFileSync(path.join(dir, f), 'utf8') }))
     .filter((s) => (JSON.parse(s.text) as { generatedBy?: string }).generatedBy === 'scripts/summarize-runs.ts');

@@ -28,13 +28,13 @@ const manifest = JSON.parse(fs.readFileSync(path.join(FIGURES, 'manifest.json'),
 const sources: ResultSource[] = manifest.sources.map((s) => ({ file: s.file, text: fs.readFileSync(path.join(ROOT, s.file), 'utf8') }));
 const STALE = 'figures/ is stale: rerun `npm run figures`';
 
-test('every source result file is unchanged since the figures were made, and every summarize-runs result file is a source', () => {
+test('every source result file is unchanged since the figures were made, and every benchmark results file (results/mini-mgtil-*.json) is a source', () => {
   assert.ok(manifest.sources.length > 0);
   assert.match(manifest.commit, /^[0-9a-f]{40}/, 'the code version is recorded');
   for (const s of manifest.sources) assert.equal(sha256(fs.readFileSync(path.join(ROOT, s.file), 'utf8')), s.sha256, `${s.file} changed since the figures were made; ${STALE}`);
   const results = fs
     .readdirSync(path.join(ROOT, 'results'))
-    .filter((f) => f.endsWith('.json'))
+    .filter((f) => /^mini-mgtil-.*\.json$/.test(f))
     .filter((f) => (JSON.parse(fs.readFileSync(path.join(ROOT, 'results', f), 'utf8')) as { generatedBy?: string }).generatedBy === 'scripts/summarize-runs.ts')
     .map((f) => `results/${f}`)
     .sort();
