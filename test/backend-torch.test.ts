@@ -176,7 +176,7 @@ test('training steps on torch keep tfjs tensors and libtorch memory (tensors and
   model.dispose();
 });
 
-test('a run started on torch is not resumed on another backend: the error names both', async () => {
+test('a run started on torch is not resumed on another backend (the error names both); a complete one reads back anywhere', async () => {
   const device = await onTorch();
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'primed-torch-resume-'));
   const learner = {
@@ -194,6 +194,15 @@ test('a run started on torch is not resumed on another backend: the error names 
   await initBackend({ backend: 'wasm' });
   try {
     await assert.rejects(runProtocol(opts), new RegExp(`cannot resume: the run was started on torch on ${device} \\(fp32, \\d+ threads?\\) and would continue on wasm on cpu`));
+    // Finished on torch, a complete run reads back on any backend.
+    await initBackend({ backend: 'torch', device: DEVICE });
+    learner.train = async () => {};
+    const done = await runProtocol(opts);
+    assert.equal(done.complete, true);
+    await initBackend({ backend: 'wasm' });
+    const again = await runProtocol(opts);
+    assert.deepEqual(again.matrix, done.matrix, 'read back on wasm');
+    assert.equal(again.backend?.name, 'torch', 'the run keeps the backend it ran on');
   } finally {
     await initBackend({ backend: 'torch', device: DEVICE });
     fs.rmSync(runDir, { recursive: true, force: true });

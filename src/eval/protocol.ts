@@ -98,6 +98,11 @@ export interface ProtocolResult {
   /** Row index each resume started from, in order (empty for an uninterrupted run). */
   resumedAtRow: number[];
   /**
+   * Resumes on another thread count than the run started with (absent when none): from `row` on,
+   * the rows were computed with these threads (see `backend` for the first ones).
+   */
+  resumedWithThreads?: Array<{ row: number; threads: number; nativeThreads: number }>;
+  /**
    * What `learner.train(t)` resolved to, per finished row (null where nothing). Absent from
    * files written before it existed; read back as nulls.
    */
@@ -212,19 +217,20 @@ function checkSameRun(stored: ProtocolResult, options: ProtocolOptions, file: st
 }
 
 /**
- * A run continues only on the backend, device, matmul precision and thread count it started on:
- * another one computes other sums, and the matrix would mix two numerics.
+ * An unfinished run continues only on the backend, device and matmul precision it started on:
+ * another one computes other numerics, and the matrix would mix two. Another thread count is
+ * allowed (sums may differ in their last bits) and recorded in `resumedWithThreads`. A complete run
+ * is only read back, on anything.
  */
 function checkSameBackend(stored: BackendInfo | null, now: BackendInfo | undefined, file: string): void {
   if (!stored || !now) return;
   const a = backendIdentity(stored), b = backendIdentity(now);
-  const differs = (['name', 'device', 'precision', 'threads', 'nativeThreads'] as const).filter((k) => a[k] !== b[k]);
+  const differs = (['name', 'device', 'precision'] as const).filter((k) => a[k] !== b[k]);
   if (differs.length === 0) return;
   const what = differs.map((k) => `${k} ${a[k]} then, ${b[k]} now`).join('; ');
-  const hint = differs.every((k) => k === 'threads' || k === 'nativeThreads') ? ` (set PRIMED_THREADS=${Math.max(a.threads, a.nativeThreads)})` : '';
   throw new Error(
     `${file}: cannot resume: the run was started on ${describeIdentity(a)} and would continue on ${describeIdentity(b)} (${what}); ` +
-      `resume it with the same backend, device, precision and threads${hint}, or use a new run directory`,
+      'resume it with the same backend, device and precision (PRIMED_BACKEND, PRIMED_DEVICE, PRIMED_PRECISION), or use a new run directory',
   );
 }
 
@@ -302,7 +308,13 @@ async function runLocked(options: ProtocolOptions, resultFile: string, T: number
     result = readJson<ProtocolResult>(resultFile);
     if (result.version !== 1) throw new Error(`${resultFile}: unknown result version ${describe(result.version)}`);
     checkSameRun(result, options, resultFile);
-    checkSameBackend(result.backend, currentBackend(), resultFile);
+    if (!result.complete) {
+      checkSameBackend(result.backend, currentBackend(), resultFile);
+      const [was, now] = [result.backend, currentBackend()].map((b) => (b ? backendIdentity(b) : undefined));
+      if (was && now && (was.threads !== now.threads || was.nativeThreads !== now.nativeThreads)) {
+        (result.resumedWithThreads ??= []).push({ row: result.rowsDone, threads: now.threads, nativeThreads: now.nativeThreads });
+      }
+    }
     // Fields added after version 1 was fixed: absent from older files.
     result.trainInfo ??= Array.from({ length: result.rowsDone }, () => null);
     result.zeroShotCache ??= null;
