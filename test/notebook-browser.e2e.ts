@@ -5,12 +5,12 @@
  * through the page as a user would, and then: no cell errored, a plotly figure rendered (an SVG
  * plot inside the output), and the progress display of the zero-shot cell was one output that
  * changed in place (several states seen while the cell ran, never two progress outputs, ending at
- * 100 %). Needs `npm run build` first (the notebooks import ../dist). Kernel spec, Jupyter config
+ * 100 %). Builds dist/ first when it is missing (the notebooks import ../dist). Kernel spec, Jupyter config
  * and runtime files go to a temp dir; the server and its kernels are shut down at the end.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -42,7 +42,12 @@ test('00-quickstart in the classic Notebook in headless Chromium: cells run, a p
   assert.ok(fs.existsSync(server), `${server} is missing: apt-get install jupyter-notebook (scripts/setup.sh installs it)`);
   const chromium = findChromium();
   assert.ok(chromium, 'Chromium is missing: apt-get install chromium (scripts/setup.sh installs it)');
-  assert.ok(fs.existsSync(path.join(repo, 'dist/kernel-lib/index.js')), 'dist/ is missing: npm run build first (the notebooks import ../dist)');
+  // The notebooks import ../dist: build it when this checkout has none (a fresh clone).
+  if (!fs.existsSync(path.join(repo, 'dist/kernel-lib/index.js'))) {
+    const built = spawnSync('npm', ['run', '-s', 'build'], { cwd: repo, encoding: 'utf8' });
+    assert.equal(built.status, 0, `npm run build failed: ${built.stderr || built.stdout}`);
+  }
+  assert.ok(fs.existsSync(path.join(repo, 'dist/kernel-lib/index.js')), 'dist/ is missing after npm run build');
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'primed-browser-'));
   const kernelDir = path.join(tmp, 'jupyter', 'kernels', 'tslab');
   fs.mkdirSync(kernelDir, { recursive: true });
