@@ -55,6 +55,24 @@ function throughputRows(r: ThroughputResult, byFigure: Map<string, ThroughputRes
   return rows;
 }
 
+/** Rows of a device check (bench/gpu/run.sh): BiomedCLIP-shaped steps against PyTorch on one device, and mini-MGTIL once. */
+function deviceCheckRows(d: Record<string, any>): string[] {
+  const rows: string[] = [];
+  const where = `${d.figure} (${String(d.device).replace(/\|/g, '/')}, batch ${d.batch}, ${d.threads} threads)`;
+  for (const r of d.rows ?? []) {
+    const mem = (v: number | null | undefined) => (typeof v === 'number' ? `, peak RSS ${fmt(v)} MiB` : '');
+    if (r.oursImagesPerSec && r.peerImagesPerSec) {
+      rows.push(`| ${where} ${r.kind} ${r.precision} | tfjs torch: ${fmt(r.oursImagesPerSec)} img/s${mem(r.memory?.oursPeakRssMiB)} | pytorch: ${fmt(r.peerImagesPerSec)} img/s${mem(r.memory?.peerPeakRssMiB)} | ${(r.oursImagesPerSec / r.peerImagesPerSec).toFixed(2)} |`);
+    } else {
+      rows.push(`| ${where} ${r.kind} ${r.precision} | failed: ${skipReason((r.errors ?? []).join('; '), d.figure)} | | |`);
+    }
+  }
+  const m = d.miniMgtil;
+  if (m?.metrics) rows.push(`| ${where} mini-MGTIL ${m.method} order ${m.order} | ${fmt(m.wallSeconds)} s wall; Avg ${m.metrics.avg.toFixed(1)}, Last ${m.metrics.last.toFixed(1)} | | |`);
+  else if (m?.error) rows.push(`| ${where} mini-MGTIL | failed: ${skipReason(String(m.error), d.figure)} | | |`);
+  return rows;
+}
+
 function memoryRows(m: Record<string, any>): string[] {
   const h = m.hnswlib_node ?? {};
   const f = m.faiss ?? {};
@@ -84,9 +102,11 @@ export function writeSummary(resultsDir: string, readme: string): void {
   const throughput = new Map<string, ThroughputResult>();
   let e2e: EndToEndResult | undefined;
   const memories: Record<string, unknown>[] = [];
+  const gpuRows: string[] = [];
   for (const f of files) {
     const data = readJson<Record<string, unknown>>(path.join(resultsDir, f));
-    if (/^memory-retrieval.*\.json$/.test(f)) memories.push(data);
+    if (/^gpu-.*\.json$/.test(f)) gpuRows.push(...deviceCheckRows(data));
+    else if (/^memory-retrieval.*\.json$/.test(f)) memories.push(data);
     else if (data.figure === 'e2e-mini-mgtil') e2e = data as unknown as EndToEndResult;
     else if (Array.isArray(data.ours)) throughput.set(String(data.figure), data as unknown as ThroughputResult);
   }
@@ -97,6 +117,7 @@ export function writeSummary(resultsDir: string, readme: string): void {
   for (const memory of memories) rows.push(...memoryRows(memory));
   if (!memories.length)
     rows.push('| memory retrieval | not measured yet (bench/results/memory-retrieval.json absent) | | |');
+  rows.push(...gpuRows);
   for (const run of e2e?.runs ?? []) {
     rows.push(run.wallSeconds !== undefined
       ? `| e2e \`${run.command}\` | ${fmt(run.wallSeconds)} s wall, ${run.peakRssMiB} MiB peak RSS${run.note ? ` (${run.note})` : ''} | | |`

@@ -101,7 +101,7 @@ export interface ProtocolResult {
    * Resumes on another thread count than the run started with (absent when none): from `row` on,
    * the rows were computed with these threads (see `backend` for the first ones).
    */
-  resumedWithThreads?: Array<{ row: number; threads: number; nativeThreads: number }>;
+  resumedWithThreads?: ThreadChange[];
   /**
    * What `learner.train(t)` resolved to, per finished row (null where nothing). Absent from
    * files written before it existed; read back as nulls.
@@ -214,6 +214,16 @@ function checkSameRun(stored: ProtocolResult, options: ProtocolOptions, file: st
       );
     }
   }
+}
+
+/** A resume on another thread count (see {@link ProtocolResult.resumedWithThreads}). */
+export interface ThreadChange {
+  /** First row computed with these threads. */
+  row: number;
+  /** Compute threads from that row on. */
+  threads: number;
+  /** Native matmul BLAS threads from that row on (0 when not in use). */
+  nativeThreads: number;
 }
 
 /**
