@@ -7,35 +7,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../src/backend';
-import { TORCH_KERNEL_NAMES, torchAddonProblem } from '../src/backend/torch';
+import { TORCH_KERNEL_NAMES } from '../src/backend/torch';
 import { createMethod, METHOD_NAMES } from '../src/methods';
 import { trainOnTask } from '../src/train/trainer';
 import { classify } from '../src/eval/classify';
 import { createModel } from '../src/model/create';
 import { modelTextEmbedder } from '../src/memory/embedders/model';
-import { Rng } from '../src/util/rng';
 import { makeDataset } from './fixtures/losses/fakes';
+import { onTorch, refSet } from './helpers/torch';
 import { fakeTokenizer } from './fixtures/model/test-helpers';
-
-/** The device under test: the CPU here, the GPU in bench/gpu/run.sh (PRIMED_DEVICE=cuda). */
-const DEVICE = process.env.PRIMED_DEVICE ?? 'cpu';
-
-async function onTorch(): Promise<void> {
-  const problem = torchAddonProblem();
-  assert.equal(problem, undefined, `the torch addon is required for these tests: ${problem}`);
-  await initBackend({ backend: 'torch', device: DEVICE });
-  assert.equal(tf.getBackend(), 'torch');
-}
-
-function refSet(n: number, side: number, channels: number, seed = 1) {
-  const rng = new Rng(seed);
-  return {
-    captions: Array.from({ length: n }, (_, i) => `caption ${i} shows finding ${i % 3}`),
-    images: Float32Array.from({ length: n * side * side * channels }, () => rng.normal()),
-    shape: [n, side, side, channels] as [number, number, number, number],
-  };
-}
 
 test('kernel coverage: one step of every method, an evaluation and a memory embedding run on torch', async () => {
   await onTorch();

@@ -15,34 +15,15 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend';
 import { runProtocol } from '../src/eval/protocol';
-import { torchAddonProblem, torchMemory } from '../src/backend/torch';
+import { torchMemory } from '../src/backend/torch';
 import { createMethod } from '../src/methods';
 import { AdamW } from '../src/train/optimizer';
 import { trainOnTask } from '../src/train/trainer';
 import { createModel } from '../src/model/create';
 import { Rng } from '../src/util/rng';
 import { makeDataset } from './fixtures/losses/fakes';
+import { DEVICE, onTorch, refSet } from './helpers/torch';
 import { fakeTokenizer } from './fixtures/model/test-helpers';
-
-/** The device under test: the CPU here, the GPU in bench/gpu/run.sh (PRIMED_DEVICE=cuda). */
-const DEVICE = process.env.PRIMED_DEVICE ?? 'cpu';
-
-async function onTorch(): Promise<string> {
-  const problem = torchAddonProblem();
-  assert.equal(problem, undefined, `the torch addon is required for these tests: ${problem}`);
-  const info = await initBackend({ backend: 'torch', device: DEVICE });
-  assert.equal(tf.getBackend(), 'torch');
-  return info.device!;
-}
-
-function refSet(n: number, side: number, channels: number, seed = 1) {
-  const rng = new Rng(seed);
-  return {
-    captions: Array.from({ length: n }, (_, i) => `caption ${i} shows finding ${i % 3}`),
-    images: Float32Array.from({ length: n * side * side * channels }, () => rng.normal()),
-    shape: [n, side, side, channels] as [number, number, number, number],
-  };
-}
 
 /** Deterministic pseudo-random values. */
 function values(n: number, seed: number, lo = -2, hi = 2): number[] {

@@ -90,6 +90,12 @@ const at::Tensor& Get(int32_t id) {
   return g_slots[id];
 }
 
+// A live slot's tensor, for the few kernels that write in place (after their own checks).
+at::Tensor& Mutable(int32_t id) {
+  Get(id);
+  return g_slots[id];
+}
+
 at::ScalarType DType(int32_t code) {
   switch (code) {
     case 0: return at::kFloat;
@@ -876,11 +882,10 @@ bool Exclusive(const at::Tensor& t) {
 }
 
 KERNEL(AdamWInPlace)
-  at::Tensor& p = g_slots.at(a.i32(0));
+  at::Tensor& p = Mutable(a.i32(0));
   const at::Tensor& g = a.tensor(1);
-  at::Tensor& m = g_slots.at(a.i32(2));
-  at::Tensor& v = g_slots.at(a.i32(3));
-  Get(a.i32(0)); Get(a.i32(2)); Get(a.i32(3));  // liveness checks
+  at::Tensor& m = Mutable(a.i32(2));
+  at::Tensor& v = Mutable(a.i32(3));
   napi_value out;
   if (!Exclusive(p) || !Exclusive(m) || !Exclusive(v) || p.scalar_type() != at::kFloat) {
     napi_get_boolean(env, false, &out);

@@ -10,6 +10,13 @@ import type { TorchAddon } from './addon';
 export const DTYPE_CODE: Record<string, number> = { float32: 0, int32: 1, bool: 2 };
 const CODE_DTYPE: tf.DataType[] = ['float32', 'int32', 'bool'];
 
+/** The addon's code of a tfjs dtype, or an error naming the unsupported dtype. */
+export function dtypeCode(dtype: tf.DataType): number {
+  const code = DTYPE_CODE[dtype];
+  if (code === undefined) throw new Error(`torch backend: dtype ${dtype} is not supported (float32, int32, bool)`);
+  return code;
+}
+
 /** What the backend keeps per tfjs data id. */
 interface Slot {
   /** Slot id in the addon's table. */
@@ -40,14 +47,8 @@ export class TorchBackend extends tf.KernelBackend {
     addon.setScratch(this.scratch);
   }
 
-  private static dtypeCode(dtype: tf.DataType): number {
-    const code = DTYPE_CODE[dtype];
-    if (code === undefined) throw new Error(`torch backend: dtype ${dtype} is not supported (float32, int32, bool)`);
-    return code;
-  }
-
   private upload(values: tf.BackendValues | null | undefined, shape: number[], dtype: tf.DataType): number {
-    const code = TorchBackend.dtypeCode(dtype);
+    const code = dtypeCode(dtype);
     const size = shape.reduce((a, b) => a * b, 1);
     if (values == null) return this.addon.fill(shape, 0, code);
     if (!ArrayBuffer.isView(values)) throw new Error(`torch backend: cannot store ${dtype} values of this kind (string tensors are not supported)`);

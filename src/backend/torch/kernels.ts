@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { FUSED_KERNELS } from '../fused';
-import { DTYPE_CODE, type TorchBackend } from './backend';
+import { dtypeCode as code, type TorchBackend } from './backend';
 
 type Inputs = Record<string, tf.TensorInfo>;
 type Attrs = Record<string, unknown>;
@@ -32,12 +32,6 @@ const REDUCE: Array<[string, string]> = [
 ];
 
 const S_LEAKY_RELU = 0, S_STEP = 1, S_CLIP = 2;
-
-function code(dtype: tf.DataType): number {
-  const c = DTYPE_CODE[dtype];
-  if (c === undefined) throw new Error(`torch backend: dtype ${dtype} is not supported (float32, int32, bool)`);
-  return c;
-}
 
 function one(b: TorchBackend, _id: number): tf.TensorInfo {
   return b.output();
