@@ -179,9 +179,6 @@ async function tryWasm(threads: number): Promise<{ ok: boolean; threads: number;
   };
   try {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
-    if (tf.findBackend('wasm') === null || tf.findBackend('wasm') === undefined) {
-      // The module registers itself on import; this only guards unusual bundlings.
-    }
     wasm.setThreadsCount(threads);
     const ok = await tf.setBackend('wasm');
     if (!ok) return { ok: false, threads: 1, simd: false, problem: 'tf.setBackend("wasm") failed' };

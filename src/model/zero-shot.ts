@@ -20,19 +20,6 @@ export function buildPrompts(classNames: string[], templates: readonly string[])
   return classNames.flatMap((c) => templates.map((t) => t.split('{}').join(c)));
 }
 
-/**
- * Class embeddings `[K, D]` from prompt ids `[K·T, L]` (class-major): mean over each class's `T`
- * normalised prompt embeddings, renormalised. Differentiable (for training with text prompts).
- */
-export function classEmbeddingsFromIds(model: DualEncoderLike, ids: tf.Tensor2D, templatesPerClass: number): tf.Tensor2D {
-  return tf.tidy(() => {
-    const emb = model.encodeText(ids);
-    const k = emb.shape[0] / templatesPerClass;
-    if (!Number.isInteger(k)) throw new Error(`zero-shot: ${emb.shape[0]} prompts is not a multiple of ${templatesPerClass} templates`);
-    return l2Normalize(tf.mean(emb.reshape([k, templatesPerClass, emb.shape[1]]), 1) as tf.Tensor2D);
-  });
-}
-
 /** Options of {@link ZeroShotClassifier}. */
 export interface ZeroShotOptions {
   /** Templates with `{}` for the class name. Default {@link DEFAULT_TEMPLATES}. */
