@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readNpy } from '../data/npy';
+import { parseCsv } from '../data/csv';
 
 /** What a matrix file held, before any validation of its shape. */
 export interface MatrixFile {
@@ -44,40 +45,16 @@ function isText(cell: string): boolean {
   return !isNumeric(cell) && !isNonFiniteNumber(cell);
 }
 
-function splitCsvLine(line: string): string[] {
-  const cells: string[] = [];
-  let cur = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i];
-    if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') {
-        cur += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else cur += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      cells.push(cur.trim());
-      cur = '';
-    } else cur += ch;
-  }
-  cells.push(cur.trim());
-  return cells;
-}
-
 /**
  * Parses CSV text of numbers. A first line with any non-numeric cell is a header; a first
  * column that is non-numeric on every data row holds row labels and is dropped. Errors name
  * the file, line and column.
  */
 export function parseMatrixCsv(text: string, where = 'csv'): MatrixFile {
-  const lines = text
-    .split(/\r?\n/)
-    .map((l, i) => ({ l, n: i + 1 }))
-    .filter(({ l }) => l.trim() !== '' && !l.trimStart().startsWith('#'));
-  if (lines.length === 0) throw new Error(`${where}: no rows`);
-  let table = lines.map(({ l, n }) => ({ cells: splitCsvLine(l), n }));
+  // `#` comment lines are blanked (kept as lines, so errors still give the file's line numbers); blank rows are skipped.
+  const parsed = parseCsv(text.split(/\r?\n/).map((l) => (l.trimStart().startsWith('#') ? '' : l)).join('\n'), where);
+  let table = parsed.rows.map((r, i) => ({ cells: r.map((c) => c.trim()), n: parsed.lines[i] })).filter(({ cells }) => !(cells.length === 1 && cells[0] === ''));
+  if (table.length === 0) throw new Error(`${where}: no rows`);
   let columns: string[] | undefined;
   if (table[0].cells.some(isText) && !table[0].cells.some(isNonFiniteNumber)) {
     columns = table[0].cells;

@@ -9,6 +9,7 @@ import type { MemoryEntry } from '../types';
 import { validateEntry } from '../entries';
 import { safeRelativePath } from './safe-path';
 import { forEachLine, readUtf8 } from '../../util/lines';
+import { parseCsv } from '../../data/csv';
 
 /** Entries read by an importer, with the folder their image paths are relative to. */
 export interface ImportResult {
@@ -16,55 +17,6 @@ export interface ImportResult {
   root: string;
   /** The entries, in file order. */
   entries: MemoryEntry[];
-}
-
-/**
- * Splits CSV text (RFC 4180: quoted fields, doubled quotes, newlines inside quotes) into rows.
- * Quoting errors are refused, naming `file` and the line: a quote that is never closed, and text
- * after a closing quote (the usual sign of a stray quote that swallowed the rows after it).
- */
-export function parseCsv(text: string, file = 'csv'): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  let line = 1;
-  let quoteLine = 1;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (ch === '\n') line++;
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') {
-        quoted = false;
-        const next = text[i + 1];
-        if (next !== undefined && next !== ',' && next !== '\n' && next !== '\r') {
-          throw new Error(`${file}:${line}: text after the closing quote of a field opened on line ${quoteLine} (a stray or unescaped quote? write "" inside quotes)`);
-        }
-      } else field += ch;
-    } else if (ch === '"' && field === '') {
-      quoted = true;
-      quoteLine = line;
-    }
-    else if (ch === ',') {
-      row.push(field);
-      field = '';
-    } else if (ch === '\n' || ch === '\r') {
-      if (ch === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else field += ch;
-  }
-  if (quoted) throw new Error(`${file}:${quoteLine}: unterminated quoted field (a quote opened here is never closed)`);
-  if (field !== '' || row.length) {
-    row.push(field);
-    rows.push(row);
-  }
-  return rows.filter((r) => !(r.length === 1 && r[0] === ''));
 }
 
 function finish(raw: Record<string, unknown>, where: string, fallbackId: string, root: string): MemoryEntry {
@@ -105,7 +57,7 @@ export function importJsonl(file: string): ImportResult {
 /** Reads a CSV file with a header row that has a `caption` (or `text`) column. */
 export function importCsv(file: string): ImportResult {
   const root = path.dirname(path.resolve(file));
-  const rows = parseCsv(readUtf8(file), file);
+  const { rows, lines } = parseCsv(readUtf8(file), file);
   if (rows.length === 0) throw new Error(`${file}: empty CSV`);
   if (rows.length === 1) throw new Error(`${file}: no entries (only a header row)`);
   const header = rows[0].map((h) => h.trim());
@@ -114,7 +66,7 @@ export function importCsv(file: string): ImportResult {
   return {
     root,
     entries: rows.slice(1).map((r, i) => {
-      const where = `${file}:${i + 2}`;
+      const where = `${file}:${lines[i + 1]}`;
       if (r.length !== header.length) throw new Error(`${where}: ${r.length} fields, the header has ${header.length}`);
       const raw: Record<string, unknown> = {};
       const meta: Record<string, string> = {};
