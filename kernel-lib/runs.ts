@@ -29,6 +29,7 @@ import type { ProgressEvent, ProgressSink } from '../src/util/progress';
 function lib() {
   return {
     ...(require('../src/cells') as typeof import('../src/cells')),
+    ...(require('../src/eval/protocol') as typeof import('../src/eval/protocol')),
     ...(require('../src/benchmarks') as typeof import('../src/benchmarks')),
     ...(require('../src/backend') as typeof import('../src/backend')),
     ...(require('../src/foundation') as typeof import('../src/foundation')),
@@ -190,7 +191,7 @@ function memoryAt(dir: string): Promise<Memory> {
 }
 
 function cannotResume(err: unknown): boolean {
-  return /cannot resume/.test(String((err as Error)?.message ?? err));
+  return err instanceof lib().ResumeMismatchError;
 }
 
 /**
@@ -266,8 +267,8 @@ export interface RunJobsOptions {
   log?: (line: string) => void;
 }
 
-/** Rough cost of a run relative to `finetune` (measured at mini scale), to schedule long runs first. */
-const RELATIVE_COST: Record<string, number> = { icarl: 1.5, 'primed-dyn': 1.35, 'primed-uni': 1.35, primed: 1.35, zscl: 1.25 };
+/** Rough cost of a run relative to `finetune` (its method spec's `relativeCost`, measured at mini scale; 1 for an unknown name), to schedule long runs first. */
+const relativeCost = (method: string): number => (require('../src/methods') as typeof import('../src/methods')).METHOD_SPECS.find((s) => s.name === method)?.relativeCost ?? 1;
 
 function tasksOf(job: RunJob): number {
   return lib().getBenchmark(job.options.benchmark ?? 'mini-mgtil').orders[job.options.order ?? 'I'].length;
@@ -469,7 +470,7 @@ async function runPool(pending: RunJob[], workers: number, t: Tracker): Promise<
   }
   t.log(`running ${pending.length} run(s) in ${workers} worker processes (PRIMED_NOTEBOOK_WORKERS to change)`);
   // Longest first (rehearsal and distillation cost more per step), so no worker is left with a long run at the end.
-  const queue = [...pending].sort((a, b) => (RELATIVE_COST[b.options.method ?? ''] ?? 1) - (RELATIVE_COST[a.options.method ?? ''] ?? 1));
+  const queue = [...pending].sort((a, b) => relativeCost(b.options.method ?? '') - relativeCost(a.options.method ?? ''));
   const started = await Promise.allSettled(Array.from({ length: workers }, (_, i) => startWorker(i + 1, workers)));
   const handles = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   const startErrors = started.flatMap((s) => (s.status === 'rejected' ? [String((s.reason as Error)?.message ?? s.reason)] : []));

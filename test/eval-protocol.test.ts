@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { initBackend } from '../src/backend';
-import { runProtocol, rowStateDir, type ProtocolLearner, type ProtocolResult, type TaskEvaluation } from '../src/eval/protocol';
+import { runProtocol, rowStateDir, ResumeMismatchError, type ProtocolLearner, type ProtocolResult, type TaskEvaluation } from '../src/eval/protocol';
 import { readMatrixFile, readRowFile } from '../src/eval/matrix-io';
 import { computeMetrics } from '../src/eval/metrics';
 import type { ProgressEvent } from '../src/util/progress';
@@ -211,6 +211,28 @@ test('abort signal stops between steps; the run resumes to the same matrix', asy
   );
   const r = await runProtocol(base(runDir, new ToyLearner()));
   assert.deepEqual(r.matrix, uninterrupted.matrix);
+});
+
+test('a refused resume is a ResumeMismatchError that names the stored file and the differing field; other refusals are not', async () => {
+  const runDir = path.join(tmpRoot, 'mismatch-typed');
+  await assert.rejects(runProtocol(base(runDir, new ToyLearner(1))));
+  const refusal = async (options: Parameters<typeof runProtocol>[0]): Promise<unknown> => {
+    try {
+      await runProtocol(options);
+    } catch (err) {
+      return err;
+    }
+    assert.fail('expected a refusal');
+  };
+  const seed = await refusal({ ...base(runDir, new ToyLearner()), seed: 7 });
+  assert.ok(seed instanceof ResumeMismatchError, `got ${String(seed)}`);
+  assert.equal(seed.field, 'seed');
+  assert.equal(seed.file, path.join(runDir, 'result.json'));
+  const config = await refusal({ ...base(runDir, new ToyLearner()), config: { ...CONFIG, nested: { steps: 4 } } });
+  assert.ok(config instanceof ResumeMismatchError);
+  assert.equal(config.field, 'config.nested.steps');
+  const noResume = await refusal({ ...base(runDir, new ToyLearner()), resume: false });
+  assert.ok(noResume instanceof Error && !(noResume instanceof ResumeMismatchError), 'resume: false is an option error, not a mismatch');
 });
 
 test('a resume with a different config, seed or task list is refused, naming the field', async () => {

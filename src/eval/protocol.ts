@@ -199,6 +199,25 @@ function valueAt(root: unknown, pathText: string, rootName: string): unknown {
   return v;
 }
 
+/**
+ * Thrown when a run folder holds a run that cannot be continued by this call: another
+ * experiment (tasks, seed or config differ), or an unfinished run started on another backend,
+ * device or precision. The message names the differing field and how to proceed.
+ */
+export class ResumeMismatchError extends Error {
+  /** Creates the error. */
+  constructor(
+    message: string,
+    /** The stored run's `result.json`. */
+    readonly file: string,
+    /** What differs: a path into the stored run such as `config.model.weights`, or `backend`. */
+    readonly field: string,
+  ) {
+    super(message);
+    this.name = 'ResumeMismatchError';
+  }
+}
+
 /** Checks that a stored run is the same experiment; the error names the differing field. */
 function checkSameRun(stored: ProtocolResult, options: ProtocolOptions, file: string): void {
   const pairs: [string, unknown, unknown][] = [
@@ -209,8 +228,10 @@ function checkSameRun(stored: ProtocolResult, options: ProtocolOptions, file: st
   for (const [name, old, now] of pairs) {
     const at = firstDifference(old, now, name);
     if (at) {
-      throw new Error(
+      throw new ResumeMismatchError(
         `${file}: cannot resume: the stored ${at} (${describe(valueAt(old, at, name))}) differs from the new one (${describe(valueAt(now, at, name))}); use a new run directory or the same ${name}`,
+        file,
+        at,
       );
     }
   }
@@ -238,9 +259,11 @@ function checkSameBackend(stored: BackendInfo | null, now: BackendInfo | undefin
   const differs = (['name', 'device', 'precision'] as const).filter((k) => a[k] !== b[k]);
   if (differs.length === 0) return;
   const what = differs.map((k) => `${k} ${a[k]} then, ${b[k]} now`).join('; ');
-  throw new Error(
+  throw new ResumeMismatchError(
     `${file}: cannot resume: the run was started on ${describeIdentity(a)} and would continue on ${describeIdentity(b)} (${what}); ` +
       'resume it with the same backend, device and precision (PRIMED_BACKEND, PRIMED_DEVICE, PRIMED_PRECISION), or use a new run directory',
+    file,
+    'backend',
   );
 }
 
