@@ -3,7 +3,8 @@
  * that is saved next to every result (primed-decisions.md §2–4). `paper` is the paper's preset;
  * `mini` picks its own values so that a whole mini-MGTIL sequence runs in minutes on a CPU.
  */
-import type { SiphonOptions } from './memory/siphon';
+import { SIPHON_DEFAULTS, type SiphonOptions } from './memory/siphon';
+import { TRAINER_DEFAULTS } from './train/config';
 
 /** A run scale. */
 export type Scale = 'mini' | 'paper';
@@ -51,18 +52,24 @@ export const MINI_RECIPE_RUN: RunRecipe = {
   evalBatchSize: 256,
 };
 
-/** The paper's recipe for HieraMedTransfer (decisions §2 and §4). */
+const { steps, batchSize, lr, warmup, labelSmoothing, checkpointEvery } = TRAINER_DEFAULTS;
+
+/**
+ * The paper's recipe for HieraMedTransfer (decisions §2 and §4): the trainer's defaults
+ * (`TRAINER_DEFAULTS`, which are the paper's), reference batches as large as the task batches,
+ * and the siphon counts of `SIPHON_DEFAULTS.hieramedtransfer`.
+ */
 export const PAPER_RECIPE_HMT: RunRecipe = {
   scale: 'paper',
-  trainer: { steps: 1000, batchSize: 64, lr: 1e-5, warmup: 100, labelSmoothing: 0.2, checkpointEvery: 100 },
-  referenceBatchSize: 64,
-  siphon: { a: 30, b: 30, c: 80, n: 50 },
+  trainer: { steps, batchSize, lr, warmup, labelSmoothing, checkpointEvery },
+  referenceBatchSize: batchSize,
+  siphon: { ...SIPHON_DEFAULTS.hieramedtransfer },
   uniformTotal: 10000,
   evalBatchSize: 128,
 };
 
-/** The paper's recipe for MedXtreme (siphon 70:70:100). */
-export const PAPER_RECIPE_MX: RunRecipe = { ...PAPER_RECIPE_HMT, siphon: { a: 70, b: 70, c: 100, n: 50 } };
+/** The paper's recipe for MedXtreme: as HieraMedTransfer's, with the siphon counts of `SIPHON_DEFAULTS.medxtreme` (70:70:100). */
+export const PAPER_RECIPE_MX: RunRecipe = { ...PAPER_RECIPE_HMT, siphon: { ...SIPHON_DEFAULTS.medxtreme } };
 
 /** The default recipe of a benchmark at a scale. */
 export function defaultRecipe(benchmark: string, scale: Scale): RunRecipe {
