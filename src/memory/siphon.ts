@@ -5,7 +5,7 @@
  * rest of the base pool, top-c each. The reference set is the union of what they retrieve.
  */
 import { Rng } from '../util/rng';
-import { assignDomains, normalizeDomain, taskQuestions, type DomainClassifier, type EarlierTask, type Question } from './pool';
+import { assignDomains, growPool, normalizeDomain, type DomainClassifier, type EarlierTask, type Question } from './pool';
 import type { Candidate } from './retrieval/candidate';
 import { rankScore } from './retrieval/candidate';
 
@@ -84,7 +84,7 @@ export async function siphonBags(
   options: { n?: number; seed?: number },
   classify?: DomainClassifier,
 ): Promise<{
-  /** Task bag: the earlier tasks' class prompts, de-duplicated, in task order (retrieved top-a each). */
+  /** Task bag: the earlier tasks' class prompts, de-duplicated as growPool does (case and outer spaces ignored), in task order (retrieved top-a each). */
   task: string[];
   /** Domain bag: base-pool questions whose domain (given, or from `classify`) was seen in an earlier task (top-b each). */
   domain: string[];
@@ -93,7 +93,8 @@ export async function siphonBags(
 }> {
   const n = options.n ?? 50;
   if (!Number.isInteger(n) || n < 0) throw new Error(`siphon option "n" must be a non-negative integer, got ${n}`);
-  const task = [...new Set(earlier.flatMap(taskQuestions).map((q) => q.text))];
+  // The prompts M^i adds to the base pool (growPool, paper Eq. 1) are the task bag; the base pool without them feeds the other two.
+  const task = growPool([], earlier).map((q) => q.text);
   const taskKeys = new Set(task.map((t) => t.trim().toLowerCase()));
   const base = pool0.filter((q) => q.source !== 'task' && !taskKeys.has(q.text.trim().toLowerCase()));
   const domains = await assignDomains(base, classify);
