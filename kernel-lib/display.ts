@@ -180,8 +180,8 @@ function isDataFrame(t: TableInput): t is DataFrameLike {
   return !Array.isArray(t) && typeof t === 'object' && t !== null && Array.isArray((t as { columns?: unknown }).columns) && Array.isArray((t as { values?: unknown }).values);
 }
 
-/** A table as column names and rows of cells. */
-export interface TableData {
+/** A table as column names and rows of cells (what a table shows; the library's result tables are `TableData`, which {@link showTable} takes too). */
+export interface TableCells {
   /** Column names. */
   columns: string[];
   /** Rows, one cell per column. */
@@ -189,7 +189,7 @@ export interface TableData {
 }
 
 /** Normalises rows or a DataFrame to `{ columns, rows }` (DataFrames keep their index as the first column when it is not 0..n-1). */
-export function tableRows(input: TableInput, columns?: readonly string[]): TableData {
+export function tableRows(input: TableInput, columns?: readonly string[]): TableCells {
   if (isDataFrame(input)) {
     const cols = [...input.columns];
     const values = input.values.map((r) => (Array.isArray(r) ? [...r] : [r]));

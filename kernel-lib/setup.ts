@@ -18,12 +18,13 @@ import { initBackend, describeBackend, type BackendInfo, type BackendName } from
 import { parseTorchDevice } from '../src/backend/torch';
 import { readJson } from '../src/util/fs';
 import type { ProgressSink } from '../src/util/progress';
+import type { Scale } from '../src/recipes';
 import { inKernel } from './kernel';
 import { loadPlotly } from './display';
 import { notebookProgress } from './progress';
 
 /** Experiment scales: `mini` runs anywhere on the bundled data; `paper` needs the user's datasets and checkpoints. */
-export type Scale = 'mini' | 'paper';
+export type { Scale };
 
 /** What a notebook's `PRIMED_SCALE` switch selects: a scale, and optionally the user's own task sequence. */
 export interface ScaleChoice {
