@@ -16,7 +16,7 @@ import { runProtocol, type ProtocolResult } from './eval/protocol';
 import { openZeroShotCache, zeroShotKeyParts } from './eval/zero-shot-cache';
 import { createMethodLearner } from './eval/learner';
 import { loadMiniModel, MINI_RECIPE } from './foundation';
-import { createMethod, METHOD_NAMES, type ContinualMethod } from './methods';
+import { createMethod, methodSpec, METHOD_NAMES, METHOD_SPECS, type ContinualMethod } from './methods';
 import { drawReferenceBatch } from './methods/reference';
 import type { DualEncoderLike } from './model/types';
 import { modelEmbedderId, modelIdentity, modelPresetName } from './model/identity';
@@ -34,7 +34,6 @@ import type { TrainerPlugin } from './train/plugin';
 import { modelPreprocess } from './train/preprocess';
 import { silentProgress, type ProgressSink } from './util/progress';
 import { contentHash, writeJsonAtomic } from './util/fs';
-import { Rng } from './util/rng';
 import { childPath } from './util/safe-name';
 
 export { modelIdentity, modelEmbedderId } from './model/identity';
@@ -271,31 +270,15 @@ function referenceContext(
 // ---------------------------------------------------------------------------------------------
 // evaluateMGTIL
 
-/**
- * ZSCL's sentence set from a memory: its text-only captions (the mini memories' ROCO captions),
- * at most `max` of them (a sample seeded by `seed`, in memory order); undefined when the memory
- * has none.
- */
-export function zsclSentences(memory: Memory, seed: number, max = 20000): string[] | undefined {
-  const rows: number[] = [];
-  for (let r = 0; r < memory.size; r++) if (!memory.entry(r).image) rows.push(r);
-  if (rows.length === 0) return undefined;
-  const keep = rows.length <= max ? rows : new Rng(`zscl-sentences-${seed}`).sampleIndices(rows.length, max).sort((a, b) => a - b).map((i) => rows[i]);
-  return keep.map((r) => memory.entry(r).caption);
-}
-
 /** A method option as result.json records it: a list of more than 20 strings as its count and content hash. */
 function recordedOption(v: unknown): unknown {
   return Array.isArray(v) && v.length > 20 && v.every((x) => typeof x === 'string') ? { count: v.length, sha256: contentHash(v.join('\n')) } : v;
 }
 
-/** Methods that distil on a reference set from the memory, and how it is chosen (absent: the method uses none). */
-export const REFERENCE_STRATEGY: Readonly<Partial<Record<string, ReferenceStrategy>>> = {
-  zscl: 'uniform',
-  'primed-uni': 'uniform',
-  'primed-dyn': 'siphon',
-  primed: 'siphon',
-};
+/** Methods that distil on a reference set from the memory, and how it is chosen (absent: the method uses none); read from each method's spec. */
+export const REFERENCE_STRATEGY: Readonly<Partial<Record<string, ReferenceStrategy>>> = Object.freeze(
+  Object.fromEntries(METHOD_SPECS.flatMap((s) => (s.referenceSet === 'none' ? [] : [[s.name, s.referenceSet]]))),
+);
 
 /** Options of {@link evaluateMGTIL}. */
 export interface EvaluateMGTILOptions {
@@ -450,6 +433,7 @@ export async function evaluateMGTIL(options: EvaluateMGTILOptions = {}): Promise
   if (!(METHOD_NAMES as readonly string[]).includes(methodName)) {
     throw new Error(`option method: unknown method "${methodName}"; expected one of ${METHOD_NAMES.join(', ')}`);
   }
+  const methodDef = methodSpec(methodName);
   if (options.memorySource !== undefined) {
     const problem = checkMemorySource(options.memorySource, 'option memorySource');
     if (problem) throw new Error(problem);
@@ -501,7 +485,7 @@ export async function evaluateMGTIL(options: EvaluateMGTILOptions = {}): Promise
     const refCtx = strategy
       ? referenceContext(memory!, initial, preprocess, recipe, strategy, seed, { pool: grown!.pool, retrieval: options.retrieval, queryEmbedder: options.queryEmbedder })
       : undefined;
-    const methodOptions: Record<string, unknown> = { ...(options.methodOptions ?? {}) };
+    let methodOptions: Record<string, unknown> = { ...(options.methodOptions ?? {}) };
     if (strategy) {
       methodOptions.referenceBatchSize ??= recipe.referenceBatchSize;
       methodOptions.referenceSet = (req: Parameters<typeof drawReferenceBatch>[1]) => {
@@ -510,11 +494,8 @@ export async function evaluateMGTIL(options: EvaluateMGTILOptions = {}): Promise
         return drawReferenceBatch(ref.batch, req);
       };
     }
-    // ZSCL averages weights every 100 of 1,000 steps; keep ten averages per task at any scale.
-    if (methodName === 'zscl') methodOptions.avgFreq ??= Math.max(1, Math.round(recipe.trainer.steps / 10));
-    // ZSCL distils over a fixed sentence set unmatched to its reference images (Conceptual Captions);
-    // here the memory's text-only captions (at most 20,000, a seeded sample), else the batch's own.
-    if (methodName === 'zscl' && methodOptions.referenceTexts === undefined) methodOptions.referenceTexts = zsclSentences(memory!, seed) ?? 'batch';
+    // Options the method derives from the run (ZSCL: its ensemble interval and sentence set).
+    methodOptions = methodDef.adaptToRecipe(methodOptions, { steps: recipe.trainer.steps, seed, memory });
     const method = createMethod(methodName, methodOptions);
     const methodLearner = createMethodLearner({
       model,

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeBackend, initBackend, type BackendName } from '../backend';
 import { evaluateMGTIL, type MGTILResult } from '../cells';
-import { METHOD_NAMES } from '../methods';
+import { METHOD_NAMES, METHOD_SPECS } from '../methods';
 import { loadCheckpoint, loadModel } from '../model/checkpoint';
 import type { DualEncoderLike } from '../model/types';
 import { accuracyMatrixFigure, forgettingCurvesFigure } from '../report/figures';
@@ -86,7 +86,7 @@ export const command: CliCommand = {
   summary: 'run the MGTIL protocol for a method on a benchmark and write result.json',
   usage:
     'primed evaluate [--benchmark mini-mgtil|hieramedtransfer|medxtreme | --tasks SEQUENCE.json] [--add-domains] [--method ' +
-    METHOD_NAMES.filter((m) => m !== 'primed').join('|') +
+    METHOD_SPECS.filter((s) => !s.aliasOf).map((s) => s.name).join('|') +
     '] [--order I|II] [--seed N] [--out DIR] [--steps N] [--set OPTION=VALUE ...] [--root DATASETS] [--preset biomedclip|clip-vit-b16 --checkpoint PATH | --model DIR] [--memory-source in-source|out-of-source | --memory DIR [--embedder SPEC] [--embedder-id ID] [--api-key-env VAR] [--embedder-timeout SECONDS]] [--fresh] [--keep-state] [--backend NAME] [--json]\n' +
     `${EMBEDDER_SPEC_HELP}\n` +
     '--tasks runs your own task sequence (a JSON or YAML file listing image folders or CSV manifests; see docs/your-own-data.md) instead of a benchmark; every image is decoded and checked before training, and the report is printed. --add-domains lets the distillation methods add a task domain the question pool lacks (else refused).\n' +

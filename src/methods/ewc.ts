@@ -15,7 +15,8 @@ import type { TaskContext } from '../train/plugin';
 import { batchImages, classificationLoss, classPrompts, tokenize } from '../train/task-loss';
 import { disposeWeights, snapshotWeights, type WeightSnapshot } from '../train/weights';
 import type { ContinualMethod } from './types';
-import { numberIn, positiveInteger, resolveMethodOptions } from './options';
+import { numberIn, positiveInteger } from './options';
+import { defineMethod } from './spec';
 import { loadSnapshot, saveSnapshot } from './state';
 
 /** Options of {@link ewc}. */
@@ -174,19 +175,34 @@ export class EwcPenalty {
   }
 }
 
+/** The `ewc` method (online EWC). */
+export const ewcMethod = defineMethod<EwcOptions>({
+  name: 'ewc',
+  label: 'EWC',
+  summary: 'online EWC: λ·Σ F·(θ − θ*)² with the summed per-sample empirical Fisher of the earlier tasks',
+  order: 30,
+  // The paper has EWC only as a regulariser ablation of PRIMED (Table 4e/10), not as a baseline row.
+  paperRow: null,
+  color: '#56b4e9',
+  referenceSet: 'none',
+  relativeCost: 1,
+  defaults: EWC_DEFAULTS,
+  checks: { lambda: numberIn(0), fisherBatches: positiveInteger, fisherBatchSize: positiveInteger, gamma: numberIn(0, 1) },
+  build: (o) => {
+    const penalty = new EwcPenalty(o);
+    return {
+      name: 'ewc',
+      options: o,
+      lossTerms: (ctx) => penalty.lossTerms(ctx),
+      afterTask: (ctx) => penalty.afterTask(ctx),
+      saveState: (dir) => penalty.save(dir),
+      loadState: (dir) => penalty.load(dir),
+      dispose: () => penalty.dispose(),
+    };
+  },
+});
+
 /** The EWC method. */
 export function ewc(options: Partial<EwcOptions> = {}): ContinualMethod {
-  const o = resolveMethodOptions('ewc', EWC_DEFAULTS, options, {
-    lambda: numberIn(0), fisherBatches: positiveInteger, fisherBatchSize: positiveInteger, gamma: numberIn(0, 1),
-  });
-  const penalty = new EwcPenalty(o);
-  return {
-    name: 'ewc',
-    options: o,
-    lossTerms: (ctx) => penalty.lossTerms(ctx),
-    afterTask: (ctx) => penalty.afterTask(ctx),
-    saveState: (dir) => penalty.save(dir),
-    loadState: (dir) => penalty.load(dir),
-    dispose: () => penalty.dispose(),
-  };
+  return ewcMethod.create(options);
 }

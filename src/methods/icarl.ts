@@ -12,7 +12,9 @@ import { classificationLoss, classPrompts, tokenize } from '../train/task-loss';
 import { readJson, writeJsonAtomic, writeFileAtomic } from '../util/fs';
 import type { Rng } from '../util/rng';
 import type { ContinualMethod } from './types';
-import { numberIn, oneOf, positiveInteger, resolveMethodOptions } from './options';
+import { numberIn, oneOf, positiveInteger } from './options';
+import { StepTensors } from './lifecycle';
+import { defineMethod } from './spec';
 
 /** Options of {@link icarl}. */
 export interface IcarlOptions {
@@ -81,17 +83,35 @@ async function selectExemplars(ctx: TaskContext, perClass: number, selection: Ic
   return out;
 }
 
-/** The iCaRL rehearsal method. */
-export function icarl(options: Partial<IcarlOptions> = {}): ContinualMethod {
-  const o = resolveMethodOptions('icarl', { bufferSize: 200, selection: 'herding' as IcarlOptions['selection'], replayBatchSize: 16, weight: 1, labelSmoothing: 0.2 }, options, {
+/** The `icarl` method. */
+export const icarlMethod = defineMethod<IcarlOptions>({
+  name: 'icarl',
+  label: 'iCaRL',
+  summary: 'iCaRL-style rehearsal: a herded buffer of earlier tasks\' images replayed with their own task prompts',
+  order: 50,
+  paperRow: 'iCaRL',
+  color: '#cc79a7',
+  referenceSet: 'none',
+  relativeCost: 1.5,
+  defaults: { bufferSize: 200, selection: 'herding', replayBatchSize: 16, weight: 1, labelSmoothing: 0.2 },
+  checks: {
     bufferSize: positiveInteger, selection: oneOf('herding', 'random'), replayBatchSize: positiveInteger,
     weight: numberIn(0), labelSmoothing: numberIn(0, 0.999),
-  });
+  },
+  build: (o) => icarlFrom(o),
+});
+
+/** The iCaRL rehearsal method. */
+export function icarl(options: Partial<IcarlOptions> = {}): ContinualMethod {
+  return icarlMethod.create(options);
+}
+
+function icarlFrom(o: IcarlOptions): ContinualMethod {
   let buffer: Exemplar[] = [];
   let shape: [number, number, number] | undefined;
   let taskPrompts: string[][] = [];
-  let stepTensors: tf.Tensor[] = [];
-  const release = () => { tf.dispose(stepTensors); stepTensors = []; };
+  const step = new StepTensors();
+  const release = () => step.release();
   return {
     name: 'icarl',
     options: o,
@@ -108,7 +128,7 @@ export function icarl(options: Partial<IcarlOptions> = {}): ContinualMethod {
         const images = tf.tensor4d(data, [items.length, ...shape!]);
         const labels = tf.tensor1d(items.map((e) => e.label), 'int32');
         const ids = tokenize(ctx.model, taskPrompts[task]);
-        stepTensors.push(images, labels, ids);
+        step.hold(images, labels, ids);
         // Each task's share of the replay batch weighs in proportion to its size.
         return { name: 'replay', weight: (o.weight * items.length) / picks.length, compute: () => classificationLoss(ctx.model, images, ids, labels, o.labelSmoothing) };
       });

@@ -2,9 +2,10 @@
  * l2 baseline (ZSCL's `--l2`): `λ·Σ‖θ − θ_start‖²` (sum reduction), the anchor being the weights
  * at the start of the current task.
  */
-import { l2Penalty } from '../train/losses';
 import type { ContinualMethod } from './types';
-import { numberIn, resolveMethodOptions } from './options';
+import { numberIn } from './options';
+import { l2Term } from './lifecycle';
+import { defineMethod } from './spec';
 
 /** Options of {@link l2}. */
 export interface L2Options {
@@ -12,16 +13,24 @@ export interface L2Options {
   lambda: number;
 }
 
+/** The `l2` method. */
+export const l2Method = defineMethod<L2Options>({
+  name: 'l2',
+  label: 'l2 baseline',
+  summary: 'the task loss plus λ·Σ‖θ − θ_start‖² (ZSCL\'s --l2)',
+  order: 20,
+  paperRow: 'l2 baseline',
+  paperPerDatasetRow: 'l2',
+  color: '#bcbd22',
+  otherLabels: ['L2'],
+  referenceSet: 'none',
+  relativeCost: 1,
+  defaults: { lambda: 1 },
+  checks: { lambda: numberIn(0) },
+  build: (o) => ({ name: 'l2', options: o, lossTerms: (ctx) => [l2Term(ctx, o.lambda)] }),
+});
+
 /** The l2 method. */
 export function l2(options: Partial<L2Options> = {}): ContinualMethod {
-  const o = resolveMethodOptions('l2', { lambda: 1 }, options, { lambda: numberIn(0) });
-  return {
-    name: 'l2',
-    options: o,
-    lossTerms: (ctx) => {
-      const params = ctx.model.trainableVariables();
-      const anchors = ctx.trainableNames.map((n) => ctx.startWeights.get(n)!);
-      return [{ name: 'l2', weight: o.lambda, compute: () => l2Penalty(params, anchors) }];
-    },
-  };
+  return l2Method.create(options);
 }

@@ -18,15 +18,15 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { DualEncoderLike } from '../model/types';
-import { cktLoss, cmcLoss, l2Penalty, pairSimilarity, type CktDirection } from '../train/losses';
+import { cktLoss, cmcLoss, pairSimilarity, type CktDirection } from '../train/losses';
 import type { LossTerm } from '../train/plugin';
-import { disposeWeights, type WeightSnapshot } from '../train/weights';
 import type { ContinualMethod } from './types';
 import { dfgGradientTerm } from './dfg';
 import { EWC_DEFAULTS, EwcPenalty } from './ewc';
 import { anything, isBoolean, numberIn, oneOf, positiveInteger, resolveMethodOptions } from './options';
 import { checkReferenceSource, drawReferenceBatch, referenceTensors, type ReferenceSource } from './reference';
-import { copySnapshot, loadSnapshot, saveSnapshot } from './state';
+import { InitialWeights, l2Term, StepTensors } from './lifecycle';
+import { defineMethod } from './spec';
 import { checkTeacher, makeTeacher, type TeacherChoice } from './teacher';
 
 /**
@@ -87,29 +87,80 @@ export function distillationTerms(
   return terms;
 }
 
+const PRIMED_CHECKS = {
+  referenceSet: checkReferenceSource, referenceBatchSize: positiveInteger, teacher: checkTeacher, ckt: isBoolean, cmc: isBoolean,
+  alpha: numberIn(0), beta: numberIn(0), regularizer: oneOf('dfg', 'l2', 'ewc', 'none'), lambda: numberIn(0),
+  temperature: numberIn(1e-6), direction: oneOf('both', 'text', 'image'), fisherBatches: positiveInteger, retrieval: anything,
+};
+
+/** `primed-dyn`: PRIMED on the Dynamic Siphon's reference set (PRIMED_dyn, the paper's method). */
+export const primedDynMethod = defineMethod<PrimedOptions>({
+  name: 'primed-dyn',
+  label: 'PRIMED_dyn',
+  summary: "PRIMED on the Dynamic Siphon's reference set: CE + CKT + CMC + DFG",
+  order: 90,
+  paperRow: 'PRIMED_dyn',
+  color: '#d55e00',
+  referenceSet: 'siphon',
+  relativeCost: 1.35,
+  defaults: PRIMED_DEFAULTS,
+  checks: PRIMED_CHECKS,
+  build: (o, name) => primedFrom(o, name),
+});
+
+/** `primed-uni`: PRIMED on a reference set drawn uniformly from the memory (PRIMED_uni). */
+export const primedUniMethod = defineMethod<PrimedOptions>({
+  name: 'primed-uni',
+  label: 'PRIMED_uni',
+  summary: 'PRIMED on a reference set drawn uniformly from the memory: CE + CKT + CMC + DFG',
+  order: 80,
+  paperRow: 'PRIMED_uni',
+  color: '#0072b2',
+  referenceSet: 'uniform',
+  relativeCost: 1.35,
+  defaults: PRIMED_DEFAULTS,
+  checks: PRIMED_CHECKS,
+  build: (o, name) => primedFrom(o, name),
+});
+
+/** `primed`: a second name of `primed-dyn`. */
+export const primedMethod = defineMethod<PrimedOptions>({
+  name: 'primed',
+  label: 'PRIMED',
+  summary: 'a second name of primed-dyn',
+  order: 91,
+  paperRow: null,
+  color: '#d55e00',
+  referenceSet: 'siphon',
+  relativeCost: 1.35,
+  aliasOf: 'primed-dyn',
+  defaults: PRIMED_DEFAULTS,
+  checks: PRIMED_CHECKS,
+  build: (o, name) => primedFrom(o, name),
+});
+
 /** The PRIMED method; `name` is `primed`, `primed-dyn` or `primed-uni`. */
 export function primed(options: Partial<PrimedOptions> = {}, name = 'primed'): ContinualMethod {
-  const o = resolveMethodOptions(name, PRIMED_DEFAULTS, options, {
-    referenceSet: checkReferenceSource, referenceBatchSize: positiveInteger, teacher: checkTeacher, ckt: isBoolean, cmc: isBoolean,
-    alpha: numberIn(0), beta: numberIn(0), regularizer: oneOf('dfg', 'l2', 'ewc', 'none'), lambda: numberIn(0),
-    temperature: numberIn(1e-6), direction: oneOf('both', 'text', 'image'), fisherBatches: positiveInteger, retrieval: anything,
-  });
+  return primedFrom(resolveMethodOptions(name, PRIMED_DEFAULTS, options, PRIMED_CHECKS), name);
+}
+
+function primedFrom(o: PrimedOptions, name: string): ContinualMethod {
   if (!o.referenceSet) throw new Error(`method ${name}: option referenceSet is required`);
   const source = o.referenceSet;
   const ewc = o.regularizer === 'ewc' ? new EwcPenalty({ ...EWC_DEFAULTS, lambda: o.lambda, fisherBatches: o.fisherBatches }) : undefined;
-  let initial: WeightSnapshot | undefined;
+  const initial = new InitialWeights();
   let teacher: DualEncoderLike | undefined;
-  let stepTensors: tf.Tensor[] = [];
-  const release = () => { tf.dispose(stepTensors); stepTensors = []; };
+  const step = new StepTensors();
+  const release = () => step.release();
   const endTask = () => { release(); teacher?.dispose(); teacher = undefined; };
 
   return {
     name,
     options: o,
     beforeTask: (ctx) => {
-      initial ??= copySnapshot(ctx.startWeights); // the first task starts from the pretrained model
+      initial.capture(ctx); // the first task starts from the pretrained model
       endTask();
-      if (o.ckt) teacher = makeTeacher(ctx.model, o.teacher, ctx.startWeights, initial);
+      if (o.ckt) teacher = makeTeacher(ctx.model, o.teacher, ctx.startWeights, initial.weights);
     },
     lossTerms: async (ctx) => {
       release();
@@ -123,15 +174,11 @@ export function primed(options: Partial<PrimedOptions> = {}, name = 'primed'): C
           const ref = referenceTensors(ctx.model, batch);
           const scale = ctx.model.logitScale();
           const teacherMatrix = teacher ? tf.tidy(() => pairSimilarity(teacher!.encodeText(ref.ids), teacher!.encodeImage(ref.images))) : undefined;
-          stepTensors = [ref.images, ref.ids, scale, ...(teacherMatrix ? [teacherMatrix] : [])];
+          step.hold(ref.images, ref.ids, scale, ...(teacherMatrix ? [teacherMatrix] : []));
           terms.push(...distillationTerms(ctx.model, teacherMatrix, ref, scale, o));
         }
       }
-      if (o.regularizer === 'l2') {
-        const params = ctx.model.trainableVariables();
-        const anchors = ctx.trainableNames.map((n) => ctx.startWeights.get(n)!);
-        terms.push({ name: 'l2', weight: o.lambda, compute: () => l2Penalty(params, anchors) });
-      }
+      if (o.regularizer === 'l2') terms.push(l2Term(ctx, o.lambda));
       if (ewc) terms.push(...ewc.lossTerms(ctx));
       return terms;
     },
@@ -146,17 +193,16 @@ export function primed(options: Partial<PrimedOptions> = {}, name = 'primed'): C
       await ewc?.afterTask(ctx);
     },
     saveState: (dir) => {
-      saveSnapshot(dir, 'initial', initial);
+      initial.save(dir);
       ewc?.save(dir);
     },
     loadState: (dir) => {
-      disposeWeights(initial);
-      initial = loadSnapshot(dir, 'initial');
+      initial.load(dir);
       ewc?.load(dir);
     },
     dispose: () => {
       endTask();
-      disposeWeights(initial);
+      initial.dispose();
       ewc?.dispose();
     },
   };

@@ -11,12 +11,16 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { DualEncoderLike } from '../model/types';
-import { l2Penalty, zsclDistillation } from '../train/losses';
+import { zsclDistillation } from '../train/losses';
+import type { Memory } from '../memory/store';
+import { Rng } from '../util/rng';
 import { tokenize } from '../train/task-loss';
 import { disposeWeights, restoreWeights, type WeightSnapshot } from '../train/weights';
 import { readJson, writeJsonAtomic } from '../util/fs';
 import type { ContinualMethod } from './types';
-import { isBoolean, numberIn, positiveInteger, resolveMethodOptions } from './options';
+import { isBoolean, numberIn, positiveInteger } from './options';
+import { InitialWeights, l2Term, StepTensors } from './lifecycle';
+import { defineMethod } from './spec';
 import { checkReferenceSource, drawReferenceBatch, type ReferenceSource } from './reference';
 import { checkTeacher, makeTeacher, type TeacherChoice } from './teacher';
 import { copySnapshot, loadSnapshot, saveSnapshot } from './state';
@@ -86,21 +90,60 @@ export function checkReferenceTexts(v: unknown): string | undefined {
   return 'must be "batch" or a non-empty list of non-empty sentences';
 }
 
-/** The ZSCL method. */
-export function zscl(options: Partial<ZsclOptions> = {}): ContinualMethod {
-  const o = resolveMethodOptions('zscl', ZSCL_DEFAULTS, options, {
+/**
+ * ZSCL's sentence set from a memory: its text-only captions (the mini memories' ROCO captions),
+ * at most `max` of them (a sample seeded by `seed`, in memory order); undefined when the memory
+ * has none.
+ */
+export function zsclSentences(memory: Memory, seed: number, max = 20000): string[] | undefined {
+  const rows: number[] = [];
+  for (let r = 0; r < memory.size; r++) if (!memory.entry(r).image) rows.push(r);
+  if (rows.length === 0) return undefined;
+  const keep = rows.length <= max ? rows : new Rng(`zscl-sentences-${seed}`).sampleIndices(rows.length, max).sort((a, b) => a - b).map((i) => rows[i]);
+  return keep.map((r) => memory.entry(r).caption);
+}
+
+/** The `zscl` method. */
+export const zsclMethod = defineMethod<ZsclOptions>({
+  name: 'zscl',
+  label: 'ZSCL',
+  summary: 'ZSCL: distillation from the initial model on a reference set over a fixed sentence set, l2, and a weight ensemble',
+  order: 70,
+  paperRow: 'ZSCL',
+  color: '#8c564b',
+  referenceSet: 'uniform',
+  relativeCost: 1.25,
+  defaults: ZSCL_DEFAULTS,
+  checks: {
     referenceSet: checkReferenceSource, referenceTexts: checkReferenceTexts, referenceBatchSize: positiveInteger, teacher: checkTeacher, temperature: numberIn(1e-6),
     distillWeight: numberIn(0), l2: numberIn(0), weightEnsemble: isBoolean, avgFreq: positiveInteger,
-  });
+  },
+  adaptToRecipe: (options, { steps, seed, memory }) => {
+    // ZSCL averages weights every 100 of 1,000 steps; keep ten averages per task at any scale.
+    options.avgFreq ??= Math.max(1, Math.round(steps / 10));
+    // ZSCL distils over a fixed sentence set unmatched to its reference images (Conceptual Captions);
+    // here the memory's text-only captions (at most 20,000, a seeded sample), else the batch's own.
+    if (options.referenceTexts === undefined) options.referenceTexts = (memory && zsclSentences(memory, seed)) ?? 'batch';
+    return options;
+  },
+  build: (o) => zsclFrom(o),
+});
+
+/** The ZSCL method. */
+export function zscl(options: Partial<ZsclOptions> = {}): ContinualMethod {
+  return zsclMethod.create(options);
+}
+
+function zsclFrom(o: ZsclOptions): ContinualMethod {
   if (!o.referenceSet) throw new Error('method zscl: option referenceSet is required');
   const source = o.referenceSet;
-  let initial: WeightSnapshot | undefined;
+  const initial = new InitialWeights();
   let teacher: DualEncoderLike | undefined;
   let setTexts: tf.Tensor2D | undefined; // teacher embeddings of every caption of an in-memory set
   let ensemble: WeightSnapshot | undefined;
   let merges = 0;
-  let stepTensors: tf.Tensor[] = [];
-  const release = () => { tf.dispose(stepTensors); stepTensors = []; };
+  const step = new StepTensors();
+  const release = () => step.release();
   const endTask = () => {
     release();
     teacher?.dispose();
@@ -112,9 +155,9 @@ export function zscl(options: Partial<ZsclOptions> = {}): ContinualMethod {
     name: 'zscl',
     options: o,
     beforeTask: (ctx) => {
-      initial ??= copySnapshot(ctx.startWeights);
+      initial.capture(ctx);
       endTask(); // drops a stale ensemble loaded with the state between tasks
-      teacher = makeTeacher(ctx.model, o.teacher, ctx.startWeights, initial);
+      teacher = makeTeacher(ctx.model, o.teacher, ctx.startWeights, initial.weights);
       const fixed = o.referenceTexts !== 'batch' ? o.referenceTexts : typeof source !== 'function' ? source.captions : undefined;
       if (fixed) setTexts = embedTexts(teacher, fixed);
       ensemble = copySnapshot(ctx.startWeights);
@@ -129,14 +172,12 @@ export function zscl(options: Partial<ZsclOptions> = {}): ContinualMethod {
       const texts = setTexts ?? embedTexts(teacher!, ref.captions);
       const scale = ctx.model.logitScale();
       const tLogits = tf.tidy(() => tf.mul(tf.matMul(teacher!.encodeImage(images), texts, false, true), scale) as tf.Tensor2D);
-      stepTensors = [images, tLogits, scale, ...(texts === setTexts ? [] : [texts])];
+      step.hold(images, tLogits, scale, ...(texts === setTexts ? [] : [texts]));
       const sLogits = () => tf.mul(tf.matMul(ctx.model.encodeImage(images), texts, false, true), scale) as tf.Tensor2D;
-      const params = ctx.model.trainableVariables();
-      const anchors = ctx.trainableNames.map((n) => ctx.startWeights.get(n)!);
       return [
         { name: 'zscl-image', weight: o.distillWeight, compute: () => tf.tidy(() => zsclDistillation(tLogits, sLogits(), o.temperature)) },
         { name: 'zscl-text', weight: o.distillWeight, compute: () => tf.tidy(() => zsclDistillation(tf.transpose(tLogits), tf.transpose(sLogits()), o.temperature)) },
-        { name: 'l2', weight: o.l2, compute: () => l2Penalty(params, anchors) },
+        l2Term(ctx, o.l2),
       ];
     },
     afterStep: (ctx) => {
@@ -151,13 +192,12 @@ export function zscl(options: Partial<ZsclOptions> = {}): ContinualMethod {
       endTask();
     },
     saveState: (dir) => {
-      saveSnapshot(dir, 'initial', initial);
+      initial.save(dir);
       saveSnapshot(dir, 'ensemble', ensemble);
       writeJsonAtomic(path.join(dir, 'zscl.json'), { merges });
     },
     loadState: (dir) => {
-      disposeWeights(initial);
-      initial = loadSnapshot(dir, 'initial');
+      initial.load(dir);
       const saved = loadSnapshot(dir, 'ensemble');
       if (saved) {
         disposeWeights(ensemble);
@@ -167,7 +207,7 @@ export function zscl(options: Partial<ZsclOptions> = {}): ContinualMethod {
     },
     dispose: () => {
       endTask();
-      disposeWeights(initial);
+      initial.dispose();
     },
   };
 }

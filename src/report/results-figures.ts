@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import type { PlotlyFigure } from './plotly-types';
 import { accuracyMatrixFigure, forgettingCurvesFromMatrices, forgettingGridFigure, methodComparisonFigure, type MethodMatrix } from './figures';
 import { formatNumber } from './style';
+import { METHOD_SPECS } from '../methods';
 
 /** One run as a results file holds it (the fields read here). */
 export interface ResultRun {
@@ -58,19 +59,10 @@ export interface ResultFigures {
   runs: ResultRun[];
 }
 
-const METHOD_ORDER = ['finetune', 'l2', 'ewc', 'lwf', 'icarl', 'wise-ft', 'zscl', 'primed-uni', 'primed-dyn'];
-/** How figures label the methods (the notebooks' labels). */
-export const RESULT_METHOD_LABEL: Readonly<Record<string, string>> = {
-  finetune: 'Continual FT',
-  l2: 'l2 baseline',
-  ewc: 'EWC',
-  lwf: 'LwF',
-  icarl: 'iCaRL',
-  'wise-ft': 'WiSE-FT',
-  zscl: 'ZSCL',
-  'primed-uni': 'PRIMED_uni',
-  'primed-dyn': 'PRIMED_dyn',
-};
+/** The methods results show, in table order (second names such as `primed` are not listed). */
+const METHOD_ORDER = METHOD_SPECS.filter((s) => !s.aliasOf).map((s) => s.name);
+/** How figures label the methods (the notebooks' labels): each method spec's `label`. */
+export const RESULT_METHOD_LABEL: Readonly<Record<string, string>> = Object.freeze(Object.fromEntries(METHOD_SPECS.filter((s) => !s.aliasOf).map((s) => [s.name, s.label])));
 const labelOf = (m: string) => RESULT_METHOD_LABEL[m] ?? m;
 
 /** sha256 (hex) of a text or bytes, as the manifest records it. */

@@ -3,27 +3,21 @@
  * every chart, notebook and exported file), one-decimal number formatting without "-0.0", and
  * plain-text forms of plotly's rich-text titles (for page titles and image alt text).
  */
+import { METHOD_SPECS } from '../methods';
 
 /**
- * The colour of each method, keyed by the method's id (`primed-dyn`) and by its display label
- * (`PRIMED_dyn`), so figures built from either find it. Colour-blind-safe hues (Okabe–Ito and
- * Tol), PRIMED in the strongest two.
+ * The colour of each method, keyed by the method's id (`primed-dyn`) and by its display labels
+ * (`PRIMED_dyn`), so figures built from either find it; read from each method's spec (its
+ * `color`, `label`, paper rows and `otherLabels`), plus the zero-shot row. Colour-blind-safe hues
+ * (Okabe–Ito and Tol), PRIMED in the strongest two.
  */
 export const METHOD_COLOURS: Readonly<Record<string, string>> = (() => {
-  const byId: [id: string, labels: string[], colour: string][] = [
-    ['finetune', ['Continual FT', 'ContFT', 'finetune', 'Fine-tune'], '#7f7f7f'],
-    ['l2', ['l2 baseline', 'l2', 'L2'], '#bcbd22'],
-    ['ewc', ['EWC'], '#56b4e9'],
-    ['lwf', ['LwF'], '#009e73'],
-    ['icarl', ['iCaRL'], '#cc79a7'],
-    ['wise-ft', ['WiSE-FT'], '#e69f00'],
-    ['zscl', ['ZSCL'], '#8c564b'],
-    ['primed-uni', ['PRIMED_uni'], '#0072b2'],
-    ['primed-dyn', ['PRIMED_dyn', 'PRIMED'], '#d55e00'],
+  const byId: [id: string, labels: readonly string[], colour: string][] = [
+    ...METHOD_SPECS.map((s): [string, string[], string] => [s.name, [s.label, ...(s.paperRow ? [s.paperRow] : []), ...(s.paperPerDatasetRow ? [s.paperPerDatasetRow] : []), ...s.otherLabels], s.color]),
     ['zero-shot', ['zero-shot', 'Zero-shot'], '#333333'],
   ];
   const map: Record<string, string> = {};
-  for (const [id, labels, colour] of byId) for (const key of [id, ...labels]) map[key] = colour;
+  for (const [id, labels, colour] of byId) for (const key of [id, ...labels]) map[key] ??= colour;
   return Object.freeze(map);
 })();
 
