@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { computeMetrics, perDataset } from '../src/eval/metrics';
 import { repeatRow } from '../src/eval/matrix';
-import { MX_METRICS, orderedSummaryTable, perDatasetTable, perDatasetTables, renderTable, summaryTable, toDataFrame, fromDataFrame } from '../src/eval/tables';
+import { MX_METRICS, matrixTable, orderedSummaryTable, perDatasetTable, perDatasetTables, renderTable, resultsTable, summaryTable, toDataFrame, fromDataFrame } from '../src/eval/tables';
 
 const HAND = [
   [80, 30, 20],
@@ -55,4 +55,27 @@ test('danfojs DataFrame keeps index, columns and values; the text renderer align
   const withNull = renderTable(perDatasetTable(perDataset(HAND), DATASETS, 'Toy'), { decimals: 1 });
   assert.match(withNull, /^Toy\n/);
   assert.match(withNull, /RANZCR\s+–\s+75\.0\s+60\.0/);
+});
+
+test('toDataFrame of results: one run gives its accuracy matrix (zero-shot row first), runs by name give their metrics; values equal the plain tables', () => {
+  const run = (matrix: number[][], zeroShot: number[] | null) => ({ tasks: DATASETS, matrix, zeroShot, metrics: matrix.length === 3 ? computeMetrics(matrix, zeroShot ? { zeroShot } : {}) : null });
+  const toy = run(HAND, [50, 28, 22]);
+  const m = toDataFrame(toy);
+  assert.deepEqual(m.index, ['zero-shot', 'after RANZCR', 'after CheXchoNet', 'after PD']);
+  assert.deepEqual(m.columns, DATASETS);
+  assert.deepEqual(m.values, [[50, 28, 22], ...HAND]);
+  assert.deepEqual(fromDataFrame(m), { ...matrixTable(toy), title: undefined });
+  // an unfinished run: only its done rows, and no metrics yet
+  const partial = run(HAND.slice(0, 1), null);
+  assert.deepEqual(toDataFrame(partial).index, ['after RANZCR']);
+  const runs = { Toy: toy, 'Zero-shot': run(ZS, null), partial };
+  const df = toDataFrame(runs);
+  const plain = resultsTable(runs);
+  assert.deepEqual(df.index, ['Toy', 'Zero-shot', 'partial']);
+  assert.deepEqual(df.columns, ['Transfer', 'Avg', 'Last']);
+  assert.deepEqual(fromDataFrame(df).values, plain.values);
+  assert.equal(plain.values[0][0], 26.25); // the hand-worked Transfer of HAND
+  assert.deepEqual(plain.values[2], [null, null, null]);
+  assert.deepEqual(fromDataFrame(toDataFrame(runs, MX_METRICS)).columns, ['ACC', 'AUC', 'BWT']);
+  assert.throws(() => toDataFrame({ x: 1 } as never), /toDataFrame: expected a table .*a run result .*runs by name/);
 });

@@ -1,5 +1,6 @@
 /**
- * Result tables in the paper's layouts, as plain data, as danfojs DataFrames, and as text.
+ * Result tables in the paper's layouts, as plain data, as danfojs DataFrames, and as text; a run's
+ * accuracy matrix and several runs' metrics as tables too ({@link toDataFrame} takes results).
  *
  * - Tables 1/2: methods × metrics (Transfer/Avg/Last, or ACC/AUC/BWT), optionally per order
  *   (`I-Transfer`, …, `II-Last`).
@@ -13,6 +14,7 @@ import { nativeBindingPresent } from '../backend';
 import * as path from 'node:path';
 import Module from 'node:module';
 import type { MetricName, MetricSummary, PerDatasetMetrics } from './metrics';
+import type { ProtocolResult } from './protocol';
 
 /** A table as plain data: row labels, column labels, and values (`null` = no value). */
 export interface TableData {
@@ -126,6 +128,29 @@ export function perDatasetTable(pd: PerDatasetMetrics, datasets: string[], title
   };
 }
 
+/**
+ * A run's accuracy matrix as a table: a `zero-shot` row when the run has one, then one row per
+ * trained task (`after <task>`, as many as the run has done), one column per task.
+ */
+export function matrixTable(result: Pick<ProtocolResult, 'tasks' | 'matrix' | 'zeroShot'>, title?: string): TableData {
+  return {
+    title,
+    index: [...(result.zeroShot ? ['zero-shot'] : []), ...result.matrix.map((_, t) => `after ${result.tasks[t]}`)],
+    columns: [...result.tasks],
+    values: [...(result.zeroShot ? [result.zeroShot] : []), ...result.matrix].map((row) => row.map((v) => (Number.isFinite(v) ? v : null))),
+  };
+}
+
+/**
+ * Runs side by side, one row per name (e.g. per method), one column per metric (default
+ * Transfer, Avg, Last): a run not finished yet, or a metric it does not define, has `null`.
+ */
+export function resultsTable(results: Record<string, Pick<ProtocolResult, 'metrics'>>, metrics: MetricName[] = HMT_METRICS, title?: string): TableData {
+  const summaries: Record<string, MetricSummary> = {};
+  for (const [name, r] of Object.entries(results)) summaries[name] = r.metrics ?? ({} as MetricSummary);
+  return summaryTable(summaries, metrics, title);
+}
+
 let danfo: typeof Danfo | undefined;
 
 /**
@@ -167,8 +192,40 @@ export function loadDanfo(): typeof Danfo {
   return danfo;
 }
 
-/** The table as a danfojs DataFrame (index = row labels; `null` stays `null`). */
-export function toDataFrame(table: TableData): Danfo.DataFrame {
+/** What {@link toDataFrame} takes: a table, one run's result, or runs by name. */
+export type DataFrameSource = TableData | Pick<ProtocolResult, 'tasks' | 'matrix' | 'zeroShot'> | Record<string, Pick<ProtocolResult, 'metrics'>>;
+
+function isTableData(x: object): x is TableData {
+  return Array.isArray((x as TableData).index) && Array.isArray((x as TableData).columns) && Array.isArray((x as TableData).values);
+}
+
+function isResult(x: unknown): x is Pick<ProtocolResult, 'tasks' | 'matrix' | 'zeroShot' | 'metrics'> {
+  return !!x && typeof x === 'object' && Array.isArray((x as ProtocolResult).matrix) && Array.isArray((x as ProtocolResult).tasks);
+}
+
+/**
+ * A danfojs DataFrame (index = row labels; a missing value is `null`) of:
+ * - a {@link TableData} (e.g. {@link summaryTable}, {@link perDatasetTables}, {@link perDatasetTable});
+ * - one run's result (`evaluateMGTIL`, `runProtocol`): its accuracy matrix, as {@link matrixTable};
+ * - runs by name, e.g. `{ finetune: r1, 'primed-dyn': r2 }`: their metrics side by side, as
+ *   {@link resultsTable} (`metrics` picks the columns; default Transfer, Avg, Last).
+ *
+ * @example
+ * ```ts
+ * const runs = { finetune: await evaluateMGTIL({ method: 'finetune' }), 'primed-dyn': await evaluateMGTIL({ method: 'primed-dyn' }) };
+ * toDataFrame(runs).print();               // methods × Transfer/Avg/Last
+ * toDataFrame(runs['primed-dyn']).print(); // the accuracy matrix
+ * ```
+ */
+export function toDataFrame(source: DataFrameSource, metrics?: MetricName[]): Danfo.DataFrame {
+  let table: TableData;
+  if (source && typeof source === 'object' && isTableData(source)) table = source;
+  else if (isResult(source)) table = matrixTable(source);
+  else if (source && typeof source === 'object' && Object.values(source).length > 0 && Object.values(source).every(isResult)) {
+    table = resultsTable(source as Record<string, Pick<ProtocolResult, 'metrics'>>, metrics);
+  } else {
+    throw new Error('toDataFrame: expected a table ({ index, columns, values }), a run result ({ tasks, matrix }) or runs by name ({ name: result, ... })');
+  }
   const dfd = loadDanfo();
   return new dfd.DataFrame(table.values, { columns: table.columns, index: table.index });
 }
