@@ -7,6 +7,7 @@ import { dynamicSiphon, siphonBags, type BatchRetriever } from '../src/memory/si
 import { growPool, assignDomains, zeroShotDomainClassifier, readQuestionPool, writeQuestionPool, type Question, type EarlierTask } from '../src/memory/pool';
 import { uniformReferenceSet, UNIFORM_KEYWORDS } from '../src/memory/uniform';
 import { buildReferenceSet } from '../src/memory/reference-set';
+import type { VisualScorer } from '../src/memory/retrieval/visual';
 import { buildMemory } from '../src/memory/build';
 import { fakeEmbedder } from './fixtures/memory/fake-embedder';
 
@@ -111,4 +112,28 @@ test('reference-set cache: a second build is a hit, a changed option or memory i
   const { addEntries } = require('../src/memory/build') as typeof import('../src/memory/build');
   const mem2 = await addEntries(mem, [{ id: 'new', caption: 'a dermoscopy photo of melanoma' }], { embedder: emb });
   assert.equal((await buildReferenceSet(mem2, emb, pool0, earlier, opts)).cacheHit, false, 'a new memory version is a miss');
+});
+
+test('reference-set cache: the visual scorer is part of the key (two backbones over one memory never share a set); a scorer without an id is refused', async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'primed-refcache-scorer-'));
+  const emb = fakeEmbedder(16);
+  const captions = ['a chest x-ray photo of pneumonia', 'a chest x-ray photo of normal lungs', 'a fundus photo of retinopathy', 'a CT photo of kidney tumor'];
+  const mem = await buildMemory(path.join(root, 'mem'), captions.map((caption, i) => ({ id: `m${i}`, caption })), { embedder: emb });
+  const opts = { siphon: { a: 2, b: 2, c: 2, n: 3 }, retrieval: { dropTextOnly: false }, cacheDir: path.join(root, 'cache'), seed: 1 };
+  // Two "backbones": each scores every row the same, but they are different scorers.
+  const scorer = (id: string, score: number): VisualScorer => Object.assign(async (_q: string, rows: number[]) => new Float32Array(rows.length).fill(score), { id });
+  const a = await buildReferenceSet(mem, emb, pool0, earlier, opts, scorer('visual:backbone-a', 0.5));
+  const b = await buildReferenceSet(mem, emb, pool0, earlier, opts, scorer('visual:backbone-b', 0.5));
+  assert.equal(a.cacheHit, false);
+  assert.equal(b.cacheHit, false, 'another scorer over the same memory is a miss');
+  assert.notEqual(b.key, a.key);
+  const again = await buildReferenceSet(mem, emb, pool0, earlier, opts, scorer('visual:backbone-a', 0.5));
+  assert.equal(again.cacheHit, true, 'the same scorer hits');
+  assert.equal(again.key, a.key);
+  const none = await buildReferenceSet(mem, emb, pool0, earlier, { ...opts, retrieval: { ...opts.retrieval, stages: { rerank: false } } });
+  assert.notEqual(none.key, a.key, 'no rerank, no scorer: its own key');
+  await assert.rejects(
+    buildReferenceSet(mem, emb, pool0, earlier, opts, async (_q, rows) => new Float32Array(rows.length)),
+    /buildReferenceSet: the visual scorer has no id/,
+  );
 });

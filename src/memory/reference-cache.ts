@@ -1,7 +1,7 @@
 /**
  * Reference sets stored on disk, keyed by a content hash of everything that determines them:
  * memory identity and version, question pool, earlier task labels, retrieval and siphon
- * options, seed. A second build with the same inputs is a hit; any changed input is a miss.
+ * options, the visual scorer's identity, seed. A second build with the same inputs is a hit; any changed input is a miss.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -25,6 +25,8 @@ export interface ReferenceKeyParts {
   earlierTasks: unknown;
   /** Retrieval, siphon and uniform options. */
   options: unknown;
+  /** The visual rerank scorer's id (`VisualScorer.id`): another backbone reranks differently. Null without a scorer. */
+  visualScorer: string | null;
   /** The seed. */
   seed: number;
 }
@@ -40,7 +42,8 @@ export interface CachedReferenceSet extends ReferenceSet {
 /** The key of a reference set. */
 export function referenceSetKey(parts: ReferenceKeyParts): string {
   // Format 2: the dense stage retrieves among rows with images when text-only rows are dropped.
-  return contentHash({ format: 'primed-refset/2', ...parts });
+  // Format 3: the visual scorer's identity is part of the key.
+  return contentHash({ format: 'primed-refset/3', ...parts });
 }
 
 /** Returns the cached reference set for `parts` from `cacheDir`, or builds, stores and returns it. */

@@ -47,8 +47,22 @@ export interface ReferenceSetOptions {
   progress?: ProgressSink;
 }
 
-/** The reference set for the task after `earlier`, from the cache when the same inputs were seen before. */
-export function buildReferenceSet(memory: Memory, embedder: Embedder, pool0: Question[], earlier: EarlierTask[], options: ReferenceSetOptions, scorer?: VisualScorer, classify?: DomainClassifier): Promise<CachedReferenceSet> {
+function scorerIdentity(scorer: VisualScorer | undefined): string | null {
+  if (!scorer) return null;
+  if (typeof scorer.id !== 'string' || scorer.id === '') {
+    throw new Error(
+      'buildReferenceSet: the visual scorer has no id, so its cached reference sets could not be told from another scorer\'s; ' +
+        'give it one (modelVisualScorer(model, images, id), or Object.assign(scorer, { id }))',
+    );
+  }
+  return scorer.id;
+}
+
+/**
+ * The reference set for the task after `earlier`, from the cache when the same inputs were seen
+ * before (the visual scorer's `id` included: a scorer without one is refused).
+ */
+export async function buildReferenceSet(memory: Memory, embedder: Embedder, pool0: Question[], earlier: EarlierTask[], options: ReferenceSetOptions, scorer?: VisualScorer, classify?: DomainClassifier): Promise<CachedReferenceSet> {
   const seed = options.seed ?? options.siphon.seed ?? 42;
   const strategy = options.strategy ?? 'siphon';
   const retrieval = options.retrieval ?? {};
@@ -58,6 +72,7 @@ export function buildReferenceSet(memory: Memory, embedder: Embedder, pool0: Que
     pool: pool0.map((q) => [q.text, q.domain ?? null]),
     earlierTasks: earlier.map((t) => ({ domain: t.domain, classNames: t.classNames, template: t.template ?? null })),
     options: { strategy, siphon: { ...options.siphon, seed }, retrieval, uniformTotal: options.uniformTotal, uniformKeywords: options.uniformKeywords },
+    visualScorer: scorerIdentity(scorer),
     seed,
   };
   return cachedReferenceSet(options.cacheDir, parts, async () => {

@@ -19,6 +19,7 @@ import type { RetrievalOptions } from '../memory/retrieval/pipeline';
 import type { Memory } from '../memory/store';
 import type { Bag, SiphonOptions } from '../memory/siphon';
 import { silentProgress, type ProgressSink } from '../util/progress';
+import { contentHash } from '../util/fs';
 
 /** How the reference set is chosen: the Dynamic Siphon (PRIMED_dyn) or uniform keywords (PRIMED_uni, ZSCL). */
 export type ReferenceStrategy = 'siphon' | 'uniform';
@@ -79,6 +80,11 @@ export function earlierTasksOf(tasks: ClassificationDataset[]): EarlierTask[] {
   return tasks.map((t) => ({ name: t.name, domain: t.domain, classNames: t.classNames, template: t.templates[0]?.replace(/\.$/, '') }));
 }
 
+/** The id of the initial model's visual scorer: its weights and the pixel preprocessing of the images it scores. */
+export function visualScorerId(modelId: string, preprocess: ImagePreprocess): string {
+  return `visual:${modelId}:${contentHash(preprocess).slice(0, 12)}`;
+}
+
 function loadPixels(memory: Memory, row: number, preprocess: ImagePreprocess): Float32Array | undefined {
   const bytes = memory.readImageBytes(row);
   if (!bytes) return undefined;
@@ -94,8 +100,9 @@ function loadPixels(memory: Memory, row: number, preprocess: ImagePreprocess): F
  */
 export async function prepareReference(ctx: ReferenceContext, earlier: ClassificationDataset[]): Promise<PreparedReference> {
   const { memory, initialModel, preprocess } = ctx;
+  const initialId = modelEmbedderId(initialModel);
   // The queries must be embedded in the memory's space: an id that differs from the memory's is refused.
-  const embedder = ctx.queryEmbedder ?? modelTextEmbedder(initialModel, { id: modelEmbedderId(initialModel) });
+  const embedder = ctx.queryEmbedder ?? modelTextEmbedder(initialModel, { id: initialId });
   try {
     memory.checkEmbedder(embedder);
   } catch (err) {
@@ -120,7 +127,7 @@ export async function prepareReference(ctx: ReferenceContext, earlier: Classific
     const pixels = new Float32Array(withImage.length * px);
     chunks.forEach((c, i) => pixels.set(c, i * px));
     return { rows: withImage, pixels };
-  });
+  }, visualScorerId(initialId, preprocess));
   const set = await buildReferenceSet(
     memory,
     embedder,

@@ -7,8 +7,16 @@ import type { DualEncoderLike } from '../../model/types';
 import type { Embedder } from '../types';
 import type { Candidate } from './candidate';
 
-/** S_v of each row for `query` (NaN for a row without an image). */
-export type VisualScorer = (query: string, rows: number[]) => Promise<Float32Array>;
+/**
+ * S_v of each row for `query` (NaN for a row without an image). `id` names what computes the
+ * scores (e.g. the backbone's weights): cached reference sets are keyed by it, so two backbones
+ * querying one memory never share a set. {@link modelVisualScorer} and {@link storedImageScorer}
+ * set it; give your own scorer one with `Object.assign(fn, { id })`.
+ */
+export type VisualScorer = ((query: string, rows: number[]) => Promise<Float32Array>) & {
+  /** Identity of the scores (what computes them); required by the reference-set cache. */
+  readonly id?: string;
+};
 
 /** Sets `visual` on every candidate with `scorer`. */
 export async function visualRerank(query: string, cands: Candidate[], scorer: VisualScorer): Promise<Candidate[]> {
@@ -20,10 +28,11 @@ export async function visualRerank(query: string, cands: Candidate[], scorer: Vi
 /**
  * S_v from image embeddings stored in the memory (made by the initial image tower) and the
  * query embedded by the matching text tower `textTower` (e.g. `modelTextEmbedder(initialModel)`).
+ * Its id is `id`, default `stored-images:<textTower.id>`.
  */
-export function storedImageScorer(imageEmbedding: (row: number) => Float32Array | undefined, textTower: Embedder): VisualScorer {
+export function storedImageScorer(imageEmbedding: (row: number) => Float32Array | undefined, textTower: Embedder, id = `stored-images:${textTower.id}`): VisualScorer {
   const cache = new Map<string, Float32Array>();
-  return async (query, rows) => {
+  return Object.assign(async (query: string, rows: number[]) => {
     let q = cache.get(query);
     if (!q) {
       [q] = await textTower.embed([query]);
@@ -37,19 +46,21 @@ export function storedImageScorer(imageEmbedding: (row: number) => Float32Array 
       for (let j = 0; j < v.length; j++) s += v[j] * q![j];
       return s;
     });
-  };
+  }, { id });
 }
 
 /**
  * S_v computed with a dual encoder: `images(rows)` returns preprocessed pixels
  * `[n, imageSize, imageSize, imageChannels]` (row-major) for the rows that have an image and
- * the list of those rows; the others score NaN. Tensors are freed.
+ * the list of those rows; the others score NaN. Tensors are freed. `id` names the model and
+ * the preprocessing (e.g. `visual:<modelEmbedderId(model)>`); the reference-set cache keys by it.
  */
 export function modelVisualScorer(
   model: DualEncoderLike,
   images: (rows: number[]) => Promise<{ rows: number[]; pixels: Float32Array }>,
+  id?: string,
 ): VisualScorer {
-  return async (query, rows) => {
+  return Object.assign(async (query: string, rows: number[]) => {
     const out = new Float32Array(rows.length).fill(NaN);
     const { rows: withImage, pixels } = await images(rows);
     if (withImage.length === 0) return out;
@@ -66,5 +77,5 @@ export function modelVisualScorer(
     const pos = new Map(rows.map((r, i) => [r, i] as const));
     withImage.forEach((r, i) => (out[pos.get(r)!] = data[i]));
     return out;
-  };
+  }, id === undefined ? {} : { id });
 }
