@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ParamStore } from './params';
+import type { AttentionExtension } from './types';
 import { linear, softmaxLast } from './ops';
 
 /** Checkpoint names of an attention block's parameters. */
@@ -59,8 +60,9 @@ export class MultiHeadAttention {
   /**
    * @param x `[B, T, width]`
    * @param mask additive, broadcastable to `[B, heads, T, T]` (0 to keep, a large negative to drop)
+   * @param extra an extra context term from the scaled queries `[B, heads, T, headDim]` (an {@link AttentionExtension}'s `attend`)
    */
-  apply(x: tf.Tensor3D, mask?: tf.Tensor): tf.Tensor3D {
+  apply(x: tf.Tensor3D, mask?: tf.Tensor, extra?: (q: tf.Tensor4D) => tf.Tensor4D | undefined): tf.Tensor3D {
     return tf.tidy(() => {
       const [b, t, w] = x.shape;
       const headDim = w / this.heads;
@@ -72,9 +74,12 @@ export class MultiHeadAttention {
       }
       const toHeads = (y: tf.Tensor) => y.reshape([b, t, this.heads, headDim]).transpose([0, 2, 1, 3]) as tf.Tensor4D;
       // Scale the queries (T·d values) rather than the scores (T·T), as timm does.
-      let scores: tf.Tensor = tf.matMul(toHeads(tf.mul(q, 1 / Math.sqrt(headDim))), toHeads(k), false, true);
+      const scaledQ = toHeads(tf.mul(q, 1 / Math.sqrt(headDim)));
+      let scores: tf.Tensor = tf.matMul(scaledQ, toHeads(k), false, true);
       if (mask) scores = tf.add(scores, mask);
-      const context = tf.matMul(softmaxLast(scores) as tf.Tensor4D, toHeads(v));
+      let context: tf.Tensor = tf.matMul(softmaxLast(scores) as tf.Tensor4D, toHeads(v));
+      const added = extra?.(scaledQ);
+      if (added) context = tf.add(context, added);
       const merged = context.transpose([0, 2, 1, 3]).reshape([b, t, w]);
       return linear(merged, this.outWeight, this.outBias) as tf.Tensor3D;
     });

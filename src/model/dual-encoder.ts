@@ -4,7 +4,7 @@
  * `namedVariables()` is also the checkpoint's state dict.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { DualEncoderLike, Tokenizer } from './types';
+import type { AttentionExtension, DualEncoderLike, Tokenizer } from './types';
 import type { ModelConfig } from './config';
 import type { ResolvedPreset } from './presets';
 import { type ParamSource, type ParamSpec, ParamStore } from './params';
@@ -42,6 +42,7 @@ export class DualEncoder implements DualEncoderLike {
   private readonly vision: VisionTower;
   private readonly text: TextTower;
   private readonly logitScaleVar: tf.Variable;
+  private extension: AttentionExtension | undefined;
 
   /**
    * Builds the towers, taking every parameter from `source`.
@@ -85,24 +86,44 @@ export class DualEncoder implements DualEncoderLike {
     return this.config.embedDim;
   }
 
-  /** Unnormalised image features `[B, embedDim]` (before L2 normalisation). */
+  /** Unnormalised image features `[B, embedDim]` (before L2 normalisation), with the installed extension. */
   imageFeatures(images: tf.Tensor4D): tf.Tensor2D {
-    return this.vision.apply(images);
+    return tf.tidy(() => {
+      const ext = this.extension;
+      if (!ext) return this.vision.apply(images);
+      ext.beginImages?.(images, (x) => l2Normalize(this.vision.apply(x)) as tf.Tensor2D);
+      return this.vision.apply(images, ext.attend && ((layer, q) => ext.attend!('vision', layer, q)));
+    });
   }
 
-  /** Unnormalised text features `[B, embedDim]`. */
+  /** Unnormalised text features `[B, embedDim]`, with the installed extension. */
   textFeatures(ids: tf.Tensor2D): tf.Tensor2D {
-    return this.text.apply(ids);
+    const ext = this.extension;
+    return this.text.apply(ids, ext?.attend && ((layer, q) => ext.attend!('text', layer, q)));
   }
 
   /** L2-normalised image embeddings `[B, embedDim]` for normalised NHWC images. */
   encodeImage(images: tf.Tensor4D): tf.Tensor2D {
-    return tf.tidy(() => l2Normalize(this.vision.apply(images)));
+    return tf.tidy(() => l2Normalize(this.imageFeatures(images)));
   }
 
   /** L2-normalised text embeddings `[B, embedDim]` for int32 ids `[B, T]`. */
   encodeText(ids: tf.Tensor2D): tf.Tensor2D {
-    return tf.tidy(() => l2Normalize(this.text.apply(ids)));
+    return tf.tidy(() => l2Normalize(this.textFeatures(ids)));
+  }
+
+  /**
+   * Installs an {@link AttentionExtension} (replacing any), or removes it with `undefined`. Its
+   * variables join {@link DualEncoder.namedVariables}; its `trainableVariables`, when given, replace
+   * the model's own in {@link DualEncoder.trainableVariables}. The caller keeps owning them.
+   */
+  extend(extension: AttentionExtension | undefined): void {
+    if (extension) {
+      for (const name of extension.variables().keys()) {
+        if (this.store.variables.has(name)) throw new Error(`extension ${extension.name}: parameter ${name} is already a model parameter`);
+      }
+    }
+    this.extension = extension;
   }
 
   /** `exp(logit_scale)`, a new scalar. */
@@ -112,11 +133,16 @@ export class DualEncoder implements DualEncoderLike {
 
   /** Every parameter by checkpoint name, in declaration order (a new map; the variables are shared). */
   namedVariables(): Map<string, tf.Variable> {
-    return new Map(this.store.variables);
+    return new Map([...this.store.variables, ...(this.extension?.variables() ?? [])]);
   }
 
-  /** Parameters training updates: all but `logit_scale` (unless `trainLogitScale`) and `frozenPrefixes`. */
+  /**
+   * Parameters training updates: all but `logit_scale` (unless `trainLogitScale`) and `frozenPrefixes`;
+   * with an extension that names its own trainable parameters, only those.
+   */
   trainableVariables(): tf.Variable[] {
+    const own = this.extension?.trainableVariables?.();
+    if (own) return own;
     const { trainLogitScale, frozenPrefixes } = this.config;
     const out: tf.Variable[] = [];
     for (const [name, v] of this.store.variables) {

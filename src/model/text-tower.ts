@@ -75,8 +75,11 @@ export class TextTower {
     }
   }
 
-  /** Unnormalised text features `[B, embedDim]` for int32 ids `[B, T]`, `T ≤ maxPositions`. */
-  apply(ids: tf.Tensor2D): tf.Tensor2D {
+  /**
+   * Unnormalised text features `[B, embedDim]` for int32 ids `[B, T]`, `T ≤ maxPositions`.
+   * `attend` adds an extra context term to layer i's attention (see `AttentionExtension.attend`).
+   */
+  apply(ids: tf.Tensor2D, attend?: (layer: number, q: tf.Tensor4D) => tf.Tensor4D | undefined): tf.Tensor2D {
     const { width, maxPositions } = this.config;
     if (ids.rank !== 2 || ids.shape[1] > maxPositions) {
       throw new Error(`encodeText: expected ids [B, T] with T <= ${maxPositions}, got [${ids.shape}]`);
@@ -87,7 +90,7 @@ export class TextTower {
       let x = tf.add(embeddingLookup(this.tokenEmbedding, intIds), this.positions.slice([0, 0], [t, width]).reshape([1, t, width])) as tf.Tensor3D;
       if (this.layout === 'openai') {
         const mask = causalMask(t);
-        for (const layer of this.layers) x = layer.apply(x, mask);
+        this.layers.forEach((layer, i) => (x = layer.apply(x, mask, attend && ((q) => attend(i, q)))));
         x = this.lnFinal!.apply(x) as tf.Tensor3D;
         // EOT pooling: the end-of-text token has the largest id. A one-hot weighted sum instead of
         // gather keeps the gradient on kernels every backend has.
@@ -99,7 +102,7 @@ export class TextTower {
       x = this.lnEmbed!.apply(x) as tf.Tensor3D;
       const keep = tf.cast(tf.notEqual(intIds, this.config.padId), 'float32');
       const mask = tf.mul(tf.sub(1, keep), MASKED_SCORE).reshape([b, 1, 1, t]);
-      for (const layer of this.layers) x = layer.apply(x, mask);
+      this.layers.forEach((layer, i) => (x = layer.apply(x, mask, attend && ((q) => attend(i, q)))));
       const cls = x.slice([0, 0, 0], [b, 1, width]).reshape([b, width]);
       return linear(gelu(linear(cls, this.projections[0])), this.projections[1]) as tf.Tensor2D;
     });

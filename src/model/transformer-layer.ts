@@ -74,14 +74,14 @@ export class TransformerLayer {
     }
   }
 
-  /** `[B, T, width] → [B, T, width]`; `mask` is additive (see {@link MultiHeadAttention.apply}). */
-  apply(x: tf.Tensor3D, mask?: tf.Tensor): tf.Tensor3D {
+  /** `[B, T, width] → [B, T, width]`; `mask` and `extra` as {@link MultiHeadAttention.apply} takes them. */
+  apply(x: tf.Tensor3D, mask?: tf.Tensor, extra?: (q: tf.Tensor4D) => tf.Tensor4D | undefined): tf.Tensor3D {
     return tf.tidy(() => {
       if (this.spec.norm === 'pre') {
-        const h = tf.add(x, this.attention.apply(this.ln1.apply(x) as tf.Tensor3D, mask));
+        const h = tf.add(x, this.attention.apply(this.ln1.apply(x) as tf.Tensor3D, mask, extra));
         return tf.add(h, this.mlp.apply(this.ln2.apply(h))) as tf.Tensor3D;
       }
-      const h = this.ln1.apply(tf.add(x, this.attention.apply(x, mask)));
+      const h = this.ln1.apply(tf.add(x, this.attention.apply(x, mask, extra)));
       return this.ln2.apply(tf.add(h, this.mlp.apply(h))) as tf.Tensor3D;
     });
   }

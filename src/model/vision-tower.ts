@@ -84,8 +84,11 @@ export class VisionTower {
     });
   }
 
-  /** Unnormalised image features `[B, embedDim]`. */
-  apply(images: tf.Tensor4D): tf.Tensor2D {
+  /**
+   * Unnormalised image features `[B, embedDim]`. `attend` adds an extra context term to layer i's
+   * attention (see `AttentionExtension.attend`).
+   */
+  apply(images: tf.Tensor4D, attend?: (layer: number, q: tf.Tensor4D) => tf.Tensor4D | undefined): tf.Tensor2D {
     const { imageSize, channels, width } = this.config;
     const [, h, w, c] = images.shape;
     if (images.rank !== 4 || h !== imageSize || w !== imageSize || c !== channels) {
@@ -97,7 +100,7 @@ export class VisionTower {
       const cls = tf.broadcastTo(this.classToken.reshape([1, 1, width]), [b, 1, width]);
       let x = tf.add(tf.concat([cls, patches], 1), this.positions.reshape([1, -1, width])) as tf.Tensor3D;
       if (this.lnPre) x = this.lnPre.apply(x) as tf.Tensor3D;
-      for (const layer of this.layers) x = layer.apply(x);
+      this.layers.forEach((layer, i) => (x = layer.apply(x, undefined, attend && ((q) => attend(i, q)))));
       // openai: ln_post on token 0; timm: final norm on all tokens, then token 0 (the same per token).
       const pooled = this.lnOut.apply(x.slice([0, 0, 0], [b, 1, width]).reshape([b, width])) as tf.Tensor2D;
       return this.layout === 'openai' ? project(pooled, this.projection) : (linear(pooled, this.projection) as tf.Tensor2D);

@@ -84,6 +84,14 @@ export interface AfterStepContext extends StepContext {
 export interface TrainerPlugin {
   /** Unique name; also the folder of its state inside a checkpoint. */
   readonly name: string;
+  /**
+   * Binds the plugin to the model it will train, before any of that model's weights are restored
+   * from a checkpoint or a saved state (a method that adds parameters to the model, e.g. DIKI's
+   * prefixes, adds them here). Called by the trainer at the start of each task with that task
+   * (before it asks the model for its trainable parameters), and by the learner once without one;
+   * must be idempotent.
+   */
+  attach?(model: DualEncoderLike, task?: TrainTask): void;
   /** Before the first step of a task (also on resume, with the model at θ_start). */
   beforeTask?(ctx: TaskContext): void | Promise<void>;
   /** Extra loss terms for this step (async work such as loading a reference batch goes here). */

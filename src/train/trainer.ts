@@ -84,6 +84,7 @@ export async function trainOnTask(model: DualEncoderLike, task: TrainTask, optio
   const { dataset, taskIndex } = task;
   const where = `task ${taskIndex} (${dataset.name})`;
   const key = configKey(cfg, plugins.map((p) => p.name));
+  for (const p of plugins) p.attach?.(model, task);
   const { names, vars, byTfName } = trainableNameMap(model);
   const named = model.namedVariables();
   const trainableByName = new Map(names.map((n, i) => [n, vars[i]]));
