@@ -105,7 +105,8 @@ async function embedCaptions(entries: MemoryEntry[], o: WriteMemoryOptions): Pro
 
 function addToIndex(index: VectorIndex, vectors: Float32Array, progress: ProgressSink): void {
   const rows = vectors.length / index.dim;
-  const step = 2000;
+  // usearch adds a batch on all cores: bigger batches keep the threads busy.
+  const step = index.kind === 'usearch' ? 50_000 : 2000;
   for (let s = 0; s < rows; s += step) {
     index.add(vectors.subarray(s * index.dim, Math.min(rows, s + step) * index.dim));
     progress({ label: `index (${index.kind})`, done: Math.min(rows, s + step), total: rows });
@@ -226,9 +227,9 @@ async function buildLocked(dir: string, entries: MemoryInput[], options: BuildMe
         format: 'primed-memory/1',
         version,
         count: stored.length,
-        embedder: { id: options.embedder.id, dim: options.embedder.dim, ...(options.embedder.spec ? { spec: options.embedder.spec } : {}) },
+        embedder: { id: options.embedder.id, dim: options.embedder.dim, ...(options.embedder.spec ? { spec: options.embedder.spec } : {}), ...(options.embedder.matryoshkaFrom ? { matryoshkaFrom: options.embedder.matryoshkaFrom } : {}) },
         ...(img ? { imageEmbedder: { id: img.id, dim: img.dim } } : {}),
-        index: { kind, choice: idx.kind ?? 'auto', autoThreshold: idx.autoThreshold, hnsw: idx.hnsw },
+        index: { kind, choice: idx.kind ?? 'auto', autoThreshold: idx.autoThreshold, hnsw: idx.hnsw, ...(idx.usearch ? { usearch: idx.usearch } : {}) },
         imageRoots,
       },
       stored,
@@ -293,7 +294,7 @@ async function addLocked(memory: Memory, entries: MemoryInput[], options: WriteM
       index = openIndex(memory.dir, { expectDim: m.embedder.dim, verifyChecksum: false });
       addToIndex(index, text, progress);
     } else {
-      index = createIndex(kind, m.embedder.dim, { hnsw: m.index.hnsw });
+      index = createIndex(kind, m.embedder.dim, { hnsw: m.index.hnsw, usearch: m.index.usearch });
       addToIndex(index, allText, progress);
     }
     let allImage: Float32Array | undefined;

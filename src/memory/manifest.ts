@@ -4,6 +4,7 @@ import { readJson } from '../util/fs';
 import type { IndexKind } from './types';
 import type { IndexChoice } from './vector/open';
 import type { HnswOptions } from './vector/hnsw';
+import type { UsearchOptions } from './vector/usearch';
 
 /** File names inside a memory folder. */
 export const MEMORY_FILES = {
@@ -30,6 +31,11 @@ export interface EmbedderIdentity {
   dim: number;
   /** Where the embedder comes from (`model:<absolute checkpoint dir>`), when it was built from one; `add` and `query` rebuild it from here. */
   spec?: string;
+  /**
+   * Matryoshka truncation: the model's full output dimension, when its vectors were cut to the
+   * first `dim` components and renormalised. Queries must be cut the same way.
+   */
+  matryoshkaFrom?: number;
 }
 
 /** Contents of `manifest.json`. */
@@ -46,7 +52,7 @@ export interface MemoryManifest {
   imageEmbedder?: EmbedderIdentity;
   /** Index kind in use, the choice that picked it, and its options. */
   index: {
-    /** The index actually built over the text embeddings: `exact` (brute-force cosine) or `hnsw` (approximate). */
+    /** The index actually built over the text embeddings: `exact` (brute-force cosine), `hnsw` (hnswlib, approximate) or `usearch` (batch-built HNSW, approximate). */
     kind: IndexKind;
     /** What was asked for: a fixed kind, or `auto`, re-evaluated on every `addEntries` (so a growing memory can switch to HNSW). */
     choice: IndexChoice;
@@ -54,6 +60,8 @@ export interface MemoryManifest {
     autoThreshold?: number;
     /** HNSW build and search parameters given at build time; reused when the index is rebuilt. Absent means the HNSW defaults. */
     hnsw?: HnswOptions;
+    /** usearch build and search parameters given at build time (kind `usearch`); absent means the usearch defaults. */
+    usearch?: UsearchOptions;
   };
   /**
    * Folders image paths are relative to: absolute, or relative to the memory folder (`.` is
@@ -80,7 +88,7 @@ export function readManifest(dir: string): MemoryManifest {
   if (!m.embedder || typeof m.embedder.id !== 'string' || !Number.isInteger(m.embedder.dim) || m.embedder.dim <= 0) {
     throw new Error(`${file}: field "embedder" must be { id: string, dim: positive integer }`);
   }
-  if (!m.index || (m.index.kind !== 'exact' && m.index.kind !== 'hnsw')) throw new Error(`${file}: field "index.kind" must be exact or hnsw`);
+  if (!m.index || !['exact', 'hnsw', 'usearch'].includes(m.index.kind)) throw new Error(`${file}: field "index.kind" must be exact, hnsw or usearch`);
   if (!Array.isArray(m.imageRoots) || m.imageRoots.some((r) => typeof r !== 'string' || r === '')) throw new Error(`${file}: field "imageRoots" must be an array of folder paths`);
   if (typeof m.entriesSha256 !== 'string') throw new Error(`${file}: field "entriesSha256" must be a string`);
   return m;

@@ -9,8 +9,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import { readNpy } from '../data/npy';
-import { recoverDirSwap } from '../util/fs';
-import { MEMORY_FILES, readManifest, type MemoryManifest } from './manifest';
+import { readJson, recoverDirSwap } from '../util/fs';
+import { MEMORY_FILES, readManifest, type EmbedderIdentity, type MemoryManifest } from './manifest';
 import { parseEntriesJsonl, publicEntry, type StoredEntry } from './entries';
 import { readTarMember, type TarMember } from './importers/tar';
 import type { Embedder, MemoryEntry, SearchHits, VectorIndex } from './types';
@@ -69,9 +69,7 @@ export class Memory {
   /** Refuses an embedder whose identity or dimension differs from the one that built the memory. */
   checkEmbedder(e: Embedder): void {
     const m = this.manifest.embedder;
-    if (e.id !== m.id || e.dim !== m.dim) {
-      throw new Error(`${path.join(this.dir, MEMORY_FILES.manifest)}: this memory was embedded with ${m.id} (dimension ${m.dim}); refusing embedder ${e.id} (dimension ${e.dim}), since mixing embedders makes scores meaningless`);
-    }
+    checkSameEmbedder(path.join(this.dir, MEMORY_FILES.manifest), m, e);
   }
 
   /** The `k` nearest rows to a query vector. */
@@ -109,6 +107,18 @@ export class Memory {
     const loc = this.imageLocation(row);
     if (!loc) return undefined;
     return loc.member ? readTarMember(loc.file, loc.member.offset, loc.member.size) : fs.readFileSync(loc.file);
+  }
+}
+
+/**
+ * Refuses an embedder whose identity, dimension or Matryoshka truncation differs from the one
+ * recorded in manifest `file`: scores between vectors of different embedders (or the same model
+ * cut at another dimension) mean nothing.
+ */
+export function checkSameEmbedder(file: string, m: EmbedderIdentity, e: Embedder): void {
+  const show = (id: string, dim: number, from?: number) => `${id} (dimension ${dim}${from ? `, Matryoshka-truncated from ${from}` : ''})`;
+  if (e.id !== m.id || e.dim !== m.dim || (e.matryoshkaFrom ?? undefined) !== (m.matryoshkaFrom ?? undefined)) {
+    throw new Error(`${file}: this memory was embedded with ${show(m.id, m.dim, m.matryoshkaFrom)}; refusing embedder ${show(e.id, e.dim, e.matryoshkaFrom)}, since mixing embedders or dimensions makes scores meaningless`);
   }
 }
 
@@ -166,6 +176,9 @@ function checkStoredPaths(dir: string, manifest: MemoryManifest, stored: StoredE
 export function openMemory(dir: string, options: OpenMemoryOptions = {}): Memory {
   recoverInterruptedSwap(dir);
   if (!fs.existsSync(path.join(dir, MEMORY_FILES.manifest))) throw new Error(`${dir}: not a memory folder (no ${MEMORY_FILES.manifest})`);
+  if (readJson<{ format?: string }>(path.join(dir, MEMORY_FILES.manifest)).format === 'primed-memory-lance/1') {
+    throw new Error(`${dir}: an on-disk (LanceDB) memory, which is not loaded into RAM; open it with openLanceMemory (or openAnyMemory)`);
+  }
   const manifest = readManifest(dir);
   const verify = options.verifyChecksum !== false;
   const entriesFile = path.join(dir, MEMORY_FILES.entries);

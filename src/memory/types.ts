@@ -36,6 +36,8 @@ export interface Embedder {
   readonly spec?: string;
   /** Output dimension. */
   readonly dim: number;
+  /** The model's full dimension when its vectors are Matryoshka-truncated to `dim` (and renormalised). */
+  readonly matryoshkaFrom?: number;
   /** L2-normalised embeddings, one per text, in order. */
   embed(texts: string[]): Promise<Float32Array[]>;
 }
@@ -49,7 +51,7 @@ export interface SearchHits {
 }
 
 /** Which vector index a memory uses. */
-export type IndexKind = 'exact' | 'hnsw';
+export type IndexKind = 'exact' | 'hnsw' | 'usearch';
 
 /**
  * A vector index over L2-normalised vectors, scored by cosine similarity. Rows are added in

@@ -27,6 +27,14 @@ export interface EndpointEmbedderOptions {
   timeoutMs?: number;
   /** Extra fields for the request body, e.g. `{ dimensions: 1024 }`. */
   extraBody?: Record<string, unknown>;
+  /** Requests in flight at once when embedding many texts (bounded concurrency). Default 1. */
+  concurrency?: number;
+  /**
+   * Matryoshka truncation: keep the first `truncateTo` components of each returned vector and
+   * renormalise (Qwen3-Embedding supports this). The embedder's `dim` is then `truncateTo` and
+   * `matryoshkaFrom` the model's full dimension (`dim`, which must be given or probed).
+   */
+  truncateTo?: number;
 }
 
 /** Default environment variable of the API key. */
@@ -66,7 +74,8 @@ export function endpointEmbedder(options: EndpointEmbedderOptions): Embedder {
   const baseDelayMs = options.baseDelayMs ?? 500;
   const timeoutMs = options.timeoutMs ?? 60_000;
   const keyEnv = options.apiKeyEnv ?? DEFAULT_API_KEY_ENV;
-  for (const [name, v] of [['batchSize', batchSize], ['maxAttempts', maxAttempts], ['timeoutMs', timeoutMs]] as const) {
+  const concurrency = options.concurrency ?? 1;
+  for (const [name, v] of [['batchSize', batchSize], ['maxAttempts', maxAttempts], ['timeoutMs', timeoutMs], ['concurrency', concurrency]] as const) {
     if (!Number.isInteger(v) || v <= 0) throw new Error(`endpoint embedder option "${name}" must be a positive integer, got ${v}`);
   }
   if (!options.model) throw new Error('endpoint embedder option "model" is required');
@@ -128,13 +137,32 @@ export function endpointEmbedder(options: EndpointEmbedderOptions): Embedder {
     });
   }
 
+  const truncateTo = options.truncateTo;
+  if (truncateTo !== undefined) {
+    if (!Number.isInteger(truncateTo) || truncateTo <= 0) throw new Error(`endpoint embedder option "truncateTo" must be a positive integer, got ${truncateTo}`);
+    if (!(options.dim > 0)) throw new Error('endpoint embedder option "truncateTo" needs the model\'s full dimension ("dim")');
+    if (truncateTo > options.dim) throw new Error(`endpoint embedder option "truncateTo" (${truncateTo}) exceeds the model's dimension ${options.dim}`);
+  }
+  const cut = (v: Float32Array) => (truncateTo === undefined || truncateTo === v.length ? v : l2NormalizeInPlace(v.slice(0, truncateTo)));
+
   return {
     id,
-    dim: options.dim,
+    dim: truncateTo ?? options.dim,
+    ...(truncateTo !== undefined && truncateTo < options.dim ? { matryoshkaFrom: options.dim } : {}),
     async embed(texts) {
-      const out: Float32Array[] = [];
-      for (let s = 0; s < texts.length; s += batchSize) out.push(...(await request(texts.slice(s, s + batchSize))));
-      return out;
+      // Batches go out `concurrency` at a time; results keep the texts' order.
+      const starts: number[] = [];
+      for (let s = 0; s < texts.length; s += batchSize) starts.push(s);
+      const results: Float32Array[][] = new Array(starts.length);
+      let next = 0;
+      const worker = async () => {
+        while (next < starts.length) {
+          const b = next++;
+          results[b] = (await request(texts.slice(starts[b], starts[b] + batchSize))).map(cut);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(concurrency, starts.length) }, worker));
+      return results.flat();
     },
   };
 }
@@ -144,6 +172,6 @@ class ResponseError extends Error {}
 /** Makes an endpoint embedder, reading its dimension from one probe request when `dim` is not given. */
 export async function probeEndpointEmbedder(options: Omit<EndpointEmbedderOptions, 'dim'> & { dim?: number }): Promise<Embedder> {
   if (options.dim) return endpointEmbedder({ ...options, dim: options.dim });
-  const [v] = await endpointEmbedder({ ...options, dim: 0 }).embed(['dimension probe']);
+  const [v] = await endpointEmbedder({ ...options, dim: 0, truncateTo: undefined }).embed(['dimension probe']);
   return endpointEmbedder({ ...options, dim: v.length });
 }

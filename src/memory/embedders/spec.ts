@@ -21,6 +21,10 @@ export interface EmbedderSpecOptions {
   timeoutMs?: number;
   /** Endpoint embedders: attempts per request, first try included (default 5). */
   maxAttempts?: number;
+  /** Endpoint embedders: requests in flight at once (default 1). */
+  concurrency?: number;
+  /** Endpoint embedders: Matryoshka truncation to this many leading components, renormalised. */
+  truncateTo?: number;
 }
 
 /** Builds the embedder a spec names; errors name the spec. */
@@ -33,8 +37,8 @@ export async function embedderFromSpec(spec: string, options: EmbedderSpecOption
   if (kind === 'endpoint') {
     const hash = rest.lastIndexOf('#');
     if (hash < 0) throw new Error(`embedder "${spec.replace(/\/\/[^@/]*@/, '//***@')}": expected endpoint:<url>#<model>`);
-    const e = await probeEndpointEmbedder({ url: rest.slice(0, hash), model: rest.slice(hash + 1), apiKeyEnv: options.apiKeyEnv, timeoutMs: options.timeoutMs, maxAttempts: options.maxAttempts });
-    return options.id ? { id: options.id, dim: e.dim, embed: (t) => e.embed(t) } : e;
+    const e = await probeEndpointEmbedder({ url: rest.slice(0, hash), model: rest.slice(hash + 1), apiKeyEnv: options.apiKeyEnv, timeoutMs: options.timeoutMs, maxAttempts: options.maxAttempts, concurrency: options.concurrency, truncateTo: options.truncateTo });
+    return options.id ? { id: options.id, dim: e.dim, ...(e.matryoshkaFrom ? { matryoshkaFrom: e.matryoshkaFrom } : {}), embed: (t) => e.embed(t) } : e;
   }
   if (kind === 'precomputed') return precomputedEmbedder(rest, { id: options.id });
   if (kind === 'model') {

@@ -19,7 +19,8 @@ export interface ImportResult {
   entries: MemoryEntry[];
 }
 
-function finish(raw: Record<string, unknown>, where: string, fallbackId: string, root: string): MemoryEntry {
+/** One imported row as an entry: caption (or text), id (else `fallbackId`), image path checked against `root`, domain, meta; errors name `where`. */
+export function finish(raw: Record<string, unknown>, where: string, fallbackId: string, root: string): MemoryEntry {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new Error(`${where}: expected a JSON object with a "caption" field, got ${raw === null ? 'null' : Array.isArray(raw) ? 'an array' : typeof raw}`);
   }

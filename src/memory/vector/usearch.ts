@@ -1,0 +1,150 @@
+/**
+ * Approximate cosine search with usearch's HNSW: vectors are added and searched in batches on
+ * all cores (native threads), with f32, f16 or i8 storage. This replaces hnswlib-node's
+ * one-point-at-a-time, single-threaded `addPoint` for large in-RAM memories; `bench/memory/scale.ts`
+ * measures the two side by side. Row `i` is usearch key `i`.
+ */
+import * as path from 'node:path';
+import * as os from 'node:os';
+import usearch, { Index as NativeIndex, MetricKind, type ScalarKind } from 'usearch';
+import type { SearchHits, VectorIndex } from '../types';
+import { readIndexDescriptor, writeIndexDescriptor, type VerifyOptions } from './index-file';
+
+const DATA_FILE = 'index.usearch';
+
+/** usearch parameters (hnswlib's names where they mean the same). */
+export interface UsearchOptions {
+  /** Links per node (usearch `connectivity`). Default 16. */
+  m?: number;
+  /** Candidate list size while building (`expansion_add`). Default 128. */
+  efConstruction?: number;
+  /** Candidate list size while searching (`expansion_search`, raised to k when k is larger). Default 128. */
+  ef?: number;
+  /** Stored scalar type: `f32` (default, scores exact to float32), `f16` (half the RAM) or `i8`. */
+  quantization?: 'f32' | 'f16' | 'i8';
+  /** Threads for batch add and search; 0 = all cores. Default 0. */
+  threads?: number;
+}
+
+/** The defaults of {@link UsearchOptions}. */
+export const USEARCH_DEFAULTS: Required<UsearchOptions> = { m: 16, efConstruction: 128, ef: 128, quantization: 'f32', threads: 0 };
+
+function checkOptions(o: Required<UsearchOptions>): void {
+  for (const f of ['m', 'efConstruction', 'ef'] as const) {
+    if (!Number.isInteger(o[f]) || o[f] <= 0) throw new Error(`usearch option "${f}" must be a positive integer, got ${o[f]}`);
+  }
+  if (!['f32', 'f16', 'i8'].includes(o.quantization)) throw new Error(`usearch option "quantization" must be f32, f16 or i8, got ${JSON.stringify(o.quantization)}`);
+  if (!Number.isInteger(o.threads) || o.threads < 0) throw new Error(`usearch option "threads" must be a non-negative integer, got ${o.threads}`);
+}
+
+function makeNative(dim: number, o: Required<UsearchOptions>, ef: number): NativeIndex {
+  return new NativeIndex({
+    dimensions: dim,
+    metric: MetricKind.IP,
+    quantization: o.quantization as unknown as ScalarKind,
+    connectivity: o.m,
+    expansion_add: o.efConstruction,
+    expansion_search: ef,
+    multi: false,
+  });
+}
+
+/** usearch HNSW index over normalised vectors (inner product = cosine). */
+export class UsearchIndex implements VectorIndex {
+  /** Always `usearch`. */
+  readonly kind = 'usearch' as const;
+  /** Effective parameters. */
+  readonly options: Required<UsearchOptions>;
+  private native: NativeIndex;
+
+  /** An empty index of dimension `dim`. */
+  constructor(readonly dim: number, options: UsearchOptions = {}) {
+    if (!Number.isInteger(dim) || dim <= 0) throw new Error(`UsearchIndex: dimension must be a positive integer, got ${dim}`);
+    const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+    this.options = { ...USEARCH_DEFAULTS, ...given };
+    checkOptions(this.options);
+    this.native = makeNative(dim, this.options, this.options.ef);
+  }
+
+  private get threads(): number {
+    return this.options.threads || os.availableParallelism();
+  }
+
+  /** Number of vectors. */
+  size(): number {
+    return Number(this.native.size());
+  }
+
+  /** Appends row-major vectors in one multi-threaded batch. */
+  add(vectors: Float32Array): void {
+    if (vectors.length % this.dim !== 0) throw new Error(`UsearchIndex.add: ${vectors.length} floats is not a multiple of dimension ${this.dim}`);
+    const n = vectors.length / this.dim;
+    if (n === 0) return;
+    const start = this.size();
+    const keys = new BigUint64Array(n);
+    for (let i = 0; i < n; i++) keys[i] = BigInt(start + i);
+    this.native.add(keys, vectors, this.threads);
+  }
+
+  /** One native batch search; usearch widens its search list to k when k exceeds `ef`. */
+  private searchNative(queries: Float32Array, k: number): { keys: BigUint64Array; distances: Float32Array; counts: number[] } {
+    const nq = queries.length / this.dim;
+    const r = this.native.search(queries, k, this.threads) as unknown as { keys: BigUint64Array; distances: Float32Array; counts?: BigUint64Array | number };
+    const counts = nq === 1 && (r.counts === undefined || typeof r.counts === 'number') ? [r.keys.length] : Array.from(r.counts as BigUint64Array, Number);
+    return { keys: r.keys, distances: r.distances, counts };
+  }
+
+  /**
+   * The `k` nearest rows of each of `queries` (row-major `[q, dim]`), searched in one
+   * multi-threaded batch. Rows within a query are best first, ties by lower row.
+   */
+  searchBatch(queries: Float32Array, k: number): SearchHits[] {
+    if (queries.length % this.dim !== 0) throw new Error(`usearch index: ${queries.length} floats is not a multiple of dimension ${this.dim}`);
+    const nq = queries.length / this.dim;
+    const kk = Math.min(k, this.size());
+    if (kk <= 0 || nq === 0) return Array.from({ length: nq }, () => ({ rows: new Int32Array(0), scores: new Float32Array(0) }));
+    const r = this.searchNative(queries, kk);
+    const out: SearchHits[] = [];
+    for (let q = 0; q < nq; q++) {
+      const n = r.counts[q];
+      const order = Array.from({ length: n }, (_, i) => q * kk + i).sort((a, b) => r.distances[a] - r.distances[b] || Number(r.keys[a] - r.keys[b]));
+      out.push({ rows: Int32Array.from(order, (i) => Number(r.keys[i])), scores: Float32Array.from(order, (i) => 1 - r.distances[i]) });
+    }
+    return out;
+  }
+
+  /** The `k` nearest rows (approximate), best first; with `filter`, among the rows it accepts (over-fetching until enough pass). */
+  search(query: Float32Array, k: number, filter?: (row: number) => boolean): SearchHits {
+    if (query.length !== this.dim) throw new Error(`usearch index: query has dimension ${query.length}, the index has ${this.dim}`);
+    if (!filter) return this.searchBatch(query, k)[0];
+    const total = this.size();
+    for (let fetch = Math.min(total, Math.max(k * 4, 32)); ; fetch = Math.min(total, fetch * 4)) {
+      const hits = this.searchBatch(query, fetch)[0];
+      const keep: number[] = [];
+      for (let i = 0; i < hits.rows.length && keep.length < k; i++) if (filter(hits.rows[i])) keep.push(i);
+      if (keep.length >= k || fetch >= total) return { rows: Int32Array.from(keep, (i) => hits.rows[i]), scores: Float32Array.from(keep, (i) => hits.scores[i]) };
+    }
+  }
+
+  /** Writes `index.usearch` (usearch's format) and `index.json`. */
+  save(dir: string): void {
+    this.native.save(path.join(dir, DATA_FILE));
+    writeIndexDescriptor(dir, { kind: 'usearch', dim: this.dim, count: this.size(), file: DATA_FILE, params: { ...this.options } });
+  }
+
+  /** Opens the usearch index saved in `dir` (no rebuild), after checking size, checksum and dimension; `ef` may be overridden. */
+  static open(dir: string, options: VerifyOptions & { ef?: number } = {}): UsearchIndex {
+    const d = readIndexDescriptor(dir, options);
+    const file = path.join(dir, d.file);
+    const params = { ...(d.params as UsearchOptions), ...(options.ef ? { ef: options.ef } : {}) };
+    const idx = new UsearchIndex(d.dim, params);
+    try {
+      idx.native.load(file);
+    } catch (err) {
+      throw new Error(`${file}: cannot read usearch index (${(err as Error).message})`);
+    }
+    if (idx.size() !== d.count) throw new Error(`${file}: holds ${idx.size()} vectors, index.json says ${d.count}`);
+    if (Number(idx.native.dimensions()) !== d.dim) throw new Error(`${file}: has dimension ${idx.native.dimensions()}, index.json says ${d.dim}`);
+    return idx;
+  }
+}
