@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend';
-import { createMethod, METHOD_NAMES } from '../src/methods';
+import { createMethod, METHOD_SPECS } from '../src/methods';
 import { herding } from '../src/methods/icarl';
 import { trainOnTask } from '../src/train/trainer';
 import type { TrainerPlugin } from '../src/train/plugin';
@@ -67,7 +67,8 @@ test('WiSE-FT: after a task the weights are (1 − α)·initial + α·fine-tuned
 
 test('every method trains two tasks, leaks no tensors, and its per-step tensor count is stable', async () => {
   await initBackend();
-  for (const name of METHOD_NAMES) {
+  // The linear fake has no attention to extend: methods that need one are tested on a real tiny model in their own tests.
+  for (const { name } of METHOD_SPECS.filter((s) => !s.needsModelExtension)) {
     const model = new LinearDualEncoder(SMALL, 3);
     const opts: Record<string, unknown> = name.startsWith('primed') || name === 'zscl' ? { referenceSet: refSet(12), referenceBatchSize: 5 } : {};
     if (name === 'icarl') Object.assign(opts, { bufferSize: 6, replayBatchSize: 4 });

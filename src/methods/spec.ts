@@ -50,6 +50,11 @@ export interface MethodSpecInit<O extends object> {
   relativeCost: number;
   /** Set for a second name of another method (`primed` for `primed-dyn`): not listed in results or `--method` help. */
   aliasOf?: string;
+  /**
+   * True for a method that trains through an `AttentionExtension` (prefixes, adapters): it needs a
+   * model with `extend()` (every `DualEncoder`; not the linear fakes of the tests). Default false.
+   */
+  needsModelExtension?: boolean;
   /** Every option with its default (`undefined` for one without default). */
   defaults: O;
   /** A check per option. */
@@ -87,6 +92,8 @@ export interface MethodSpec {
   readonly relativeCost: number;
   /** The method this name is a second name of, if any. */
   readonly aliasOf?: string;
+  /** Whether it needs a model with `extend()`; see {@link MethodSpecInit.needsModelExtension}. */
+  readonly needsModelExtension: boolean;
   /** Every option with its default (`undefined`: optional, or required without default). */
   readonly defaults: Readonly<Record<string, unknown>>;
   /** Fills in the options a run's recipe decides and the user left unset; see {@link MethodSpecInit.adaptToRecipe}. */
@@ -120,6 +127,7 @@ export function defineMethod<O extends object>(init: MethodSpecInit<O>): MethodS
     referenceSet: init.referenceSet,
     relativeCost: init.relativeCost,
     ...(init.aliasOf ? { aliasOf: init.aliasOf } : {}),
+    needsModelExtension: init.needsModelExtension ?? false,
     defaults: Object.freeze({ ...init.defaults }) as Record<string, unknown>,
     adaptToRecipe: (options: Record<string, unknown>, experiment: MethodExperiment) => (init.adaptToRecipe ? init.adaptToRecipe({ ...options }, experiment) : { ...options }),
     resolveOptions,
