@@ -451,7 +451,7 @@ export class LanceMemory {
           .nprobes(options.nprobes ?? this.manifest.index.nprobes)
           .refineFactor(options.refineFactor ?? this.manifest.index.refineFactor)
           .limit(k)
-          .select(['row'])
+          .select(['row', '_distance'])
           .toArray()
           .catch((err: unknown) => {
             throw damaged(path.join(this.dir, DB_DIR), err);
@@ -474,7 +474,7 @@ export class LanceMemory {
 
   /** The `k` rows whose captions score highest by BM25 (LanceDB's full-text index) against `text`. */
   async bm25(text: string, k: number): Promise<{ row: number; bm25: number }[]> {
-    const res = await this.table.search(text, 'fts').limit(k).select(['row']).toArray();
+    const res = await this.table.search(text, 'fts').limit(k).select(['row', '_score']).toArray();
     return res.map((r) => ({ row: Number(r.row), bm25: Number(r._score) }));
   }
 

@@ -1,0 +1,352 @@
+/**
+ * The memory's scale curve (issue 15): build time, disk size, peak RSS, queries/s for a
+ * 3,000-question pool and recall@10 against exact search, for
+ *   - primed's on-disk store (LanceDB, float16 vectors, IVF-PQ refined against the full vectors),
+ *     built through the same resumable path `primed memory build` uses;
+ *   - primed's exact search (vectors streamed in chunks through matmul on the tensor backend);
+ *   - primed's in-RAM usearch index (batch, multi-threaded build) and hnswlib-node;
+ * with Debian's python3-faiss (IVF-PQ + refine at the same parameters, HNSW, flat) and
+ * python3-hnswlib as peers, each engine in its own process (its own peak RSS), one after another.
+ *
+ *   npx tsx bench/memory/scale.ts --n 1000000 [--dim 1024] [--queries 3000] [--hnsw-rows N]
+ *        [--engines exact,lance,faiss-ivfpq,faiss-flat,usearch,hnswlib,faiss-hnsw,hnswlib-node]
+ *        [--work DIR] [--out bench/results/memory-scale-1m.json]
+ *
+ * Vectors: 2,000 Gaussian clusters on the unit sphere, written once as raw float32 in blocks
+ * (never all in RAM); queries are fresh draws from the same clusters. HNSW engines can run on
+ * the first `--hnsw-rows` rows only (their build is the slow part); the result file says so.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { spawnSync } from 'node:child_process';
+import { writeJsonAtomic } from '../../src/util/fs';
+import { Rng } from '../../src/util/rng';
+import { initBackend } from '../../src/backend';
+import { exactSearchChunked } from '../../src/memory/vector/chunked-exact';
+import { buildLanceMemory, openLanceMemory } from '../../src/memory/lance/store';
+import { UsearchIndex } from '../../src/memory/vector/usearch';
+import { HnswIndex } from '../../src/memory/vector/hnsw';
+
+const { values } = parseArgs({
+  options: {
+    n: { type: 'string', default: '1000000' },
+    dim: { type: 'string', default: '1024' },
+    queries: { type: 'string', default: '3000' },
+    'hnsw-rows': { type: 'string' },
+    engines: { type: 'string', default: 'exact,lance,faiss-ivfpq,faiss-flat,usearch,hnswlib,faiss-hnsw,hnswlib-node' },
+    work: { type: 'string', default: path.join(os.tmpdir(), 'primed-memory-scale') },
+    out: { type: 'string' },
+    stage: { type: 'string' },
+    seed: { type: 'string', default: '42' },
+    m: { type: 'string', default: '16' },
+    'ef-construction': { type: 'string', default: '128' },
+    ef: { type: 'string', default: '128' },
+    partitions: { type: 'string' },
+    nprobes: { type: 'string', default: '32' },
+    'refine-factor': { type: 'string', default: '10' },
+    threads: { type: 'string', default: String(os.availableParallelism()) },
+  },
+});
+const N = Number(values.n);
+const DIM = Number(values.dim);
+const NQ = Number(values.queries);
+const HN = Number(values['hnsw-rows'] ?? N);
+const WORK = path.resolve(values.work!, `${N}x${DIM}`);
+const P = {
+  m: Number(values.m),
+  efConstruction: Number(values['ef-construction']),
+  ef: Number(values.ef),
+  // About 4,096 rows per IVF partition: k-means training stays affordable on 2 cores.
+  partitions: Number(values.partitions ?? Math.max(1, Math.round(N / 4096))),
+  subVectors: DIM / 16,
+  nprobes: Number(values.nprobes),
+  refineFactor: Number(values['refine-factor']),
+  threads: Number(values.threads),
+};
+const BASE = path.join(WORK, 'base.f32');
+const QUERIES = path.join(WORK, 'queries.f32');
+const TRUTH = path.join(WORK, 'truth.json');
+const log = (s: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${s}\n`);
+const mib = (b: number) => b / 2 ** 20;
+const peakRssMib = () => process.resourceUsage().maxRSS / 1024;
+
+/** Reads rows [start, start + n) of the raw float32 base file. */
+function readRows(fd: number, start: number, n: number): Float32Array {
+  const out = new Float32Array(n * DIM);
+  const bytes = new Uint8Array(out.buffer);
+  let got = 0;
+  while (got < bytes.length) {
+    const k = fs.readSync(fd, bytes, got, bytes.length - got, start * DIM * 4 + got);
+    if (k === 0) throw new Error(`${BASE}: ends at row ${start + got / (DIM * 4)}, expected ${N} rows`);
+    got += k;
+  }
+  return out;
+}
+
+function dirBytes(p: string): number {
+  const st = fs.statSync(p);
+  return st.isDirectory() ? fs.readdirSync(p).reduce((s, f) => s + dirBytes(path.join(p, f)), 0) : st.size;
+}
+
+function recallAt10(found: ArrayLike<number>[], truth: number[][]): number {
+  let hit = 0;
+  found.forEach((f, q) => {
+    const t = new Set(truth[q].slice(0, 10));
+    for (let i = 0; i < Math.min(10, f.length); i++) if (t.has(f[i])) hit++;
+  });
+  return hit / (10 * found.length);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stages (each runs in its own process and prints one JSON line).
+
+async function stageGen(): Promise<unknown> {
+  fs.mkdirSync(WORK, { recursive: true });
+  const rng = new Rng(Number(values.seed));
+  const NC = 2000;
+  const centres = new Float32Array(NC * DIM);
+  for (let c = 0; c < NC; c++) {
+    let s = 0;
+    for (let j = 0; j < DIM; j++) s += (centres[c * DIM + j] = rng.normal()) ** 2;
+    for (let j = 0; j < DIM; j++) centres[c * DIM + j] /= Math.sqrt(s);
+  }
+  // Spread: noise of norm ~0.8 against unit centres, so neighbours are clustered but not trivial.
+  const spread = 0.8 / Math.sqrt(DIM);
+  const draw = (out: Float32Array, n: number) => {
+    for (let i = 0; i < n; i++) {
+      const c = rng.int(NC);
+      let s = 0;
+      for (let j = 0; j < DIM; j++) s += (out[i * DIM + j] = centres[c * DIM + j] + spread * rng.normal()) ** 2;
+      const inv = 1 / Math.sqrt(s);
+      for (let j = 0; j < DIM; j++) out[i * DIM + j] *= inv;
+    }
+  };
+  const t = performance.now();
+  const tmp = BASE + '.tmp';
+  const fd = fs.openSync(tmp, 'w');
+  const block = 20_000;
+  const buf = new Float32Array(block * DIM);
+  for (let s = 0; s < N; s += block) {
+    const n = Math.min(block, N - s);
+    draw(buf, n);
+    fs.writeSync(fd, new Uint8Array(buf.buffer, 0, n * DIM * 4));
+    if ((s / block) % 10 === 0) log(`gen ${s + n}/${N}`);
+  }
+  fs.closeSync(fd);
+  fs.renameSync(tmp, BASE);
+  const q = new Float32Array(NQ * DIM);
+  draw(q, NQ);
+  fs.writeFileSync(QUERIES, new Uint8Array(q.buffer));
+  return { gen_s: (performance.now() - t) / 1000 };
+}
+
+function readQueries(): Float32Array {
+  const b = fs.readFileSync(QUERIES);
+  return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4).slice();
+}
+
+async function stageExact(): Promise<unknown> {
+  const info = await initBackend();
+  const fd = fs.openSync(BASE, 'r');
+  const q = readQueries();
+  const t = performance.now();
+  const hits = await exactSearchChunked(
+    {
+      dim: DIM,
+      count: N,
+      *chunks(rows: number) {
+        for (let s = 0; s < N; s += rows) yield { start: s, vectors: readRows(fd, s, Math.min(rows, N - s)) };
+      },
+    },
+    q,
+    10,
+    { chunkRows: 16_384, onChunk: (d) => d % (16_384 * 16) === 0 && log(`exact ${d}/${N}`) },
+  );
+  const s = (performance.now() - t) / 1000;
+  writeJsonAtomic(TRUTH, hits.map((h) => Array.from(h.rows.slice(0, 10))));
+  return { engine: `primed exact (chunked matmul, tfjs ${info.name} backend)`, search_s: s, qps: NQ / s, recall_at_10: 1, peak_rss_mib: peakRssMib(), tieSetMean: hits.reduce((a, h) => a + h.rows.length, 0) / hits.length };
+}
+
+async function stageLance(): Promise<unknown> {
+  await initBackend();
+  const dir = path.join(WORK, 'lance-memory');
+  fs.rmSync(dir, { recursive: true, force: true });
+  // A JSONL source of captions; the "embedder" hands out each caption's stored vector, so the
+  // build runs the real path: validation pass, batched commits, indexes.
+  const src = path.join(WORK, 'captions.jsonl');
+  if (!fs.existsSync(src)) {
+    const fdw = fs.openSync(src + '.tmp', 'w');
+    for (let s = 0; s < N; s += 100_000) {
+      const lines: string[] = [];
+      for (let i = s; i < Math.min(N, s + 100_000); i++) lines.push(`{"id":"r${i}","caption":"synthetic caption ${i} cluster entry","domain":"d${i % 5}"}`);
+      fs.writeSync(fdw, lines.join('\n') + '\n');
+    }
+    fs.closeSync(fdw);
+    fs.renameSync(src + '.tmp', src);
+  }
+  const fd = fs.openSync(BASE, 'r');
+  const embedder = {
+    id: 'bench:synthetic',
+    dim: DIM,
+    async embed(texts: string[]) {
+      const rows = texts.map((t) => Number(/caption (\d+) /.exec(t)![1]));
+      const block = readRows(fd, rows[0], rows.length);
+      return rows.map((r, i) => {
+        if (r !== rows[0] + i) throw new Error('bench embedder: rows out of order');
+        return block.subarray(i * DIM, (i + 1) * DIM);
+      });
+    },
+  };
+  const marks: Record<string, number> = {};
+  const t0 = performance.now();
+  await buildLanceMemory(dir, src, {
+    embedder,
+    vectorType: 'float16',
+    batchRows: 8192,
+    index: { kind: 'ivf-pq', partitions: P.partitions, subVectors: P.subVectors, nprobes: P.nprobes, refineFactor: P.refineFactor },
+    progress: (e) => {
+      marks[e.label] ??= performance.now();
+      if (e.done === e.total) marks[`${e.label} done`] = performance.now();
+    },
+    log,
+  });
+  const build_s = (performance.now() - t0) / 1000;
+  const commitLabel = Object.keys(marks).find((k) => k.startsWith('commit rows') && !k.endsWith('done'))!;
+  const m = await openLanceMemory(dir);
+  const q = readQueries();
+  const truth = JSON.parse(fs.readFileSync(TRUTH, 'utf8')) as number[][];
+  const t1 = performance.now();
+  const hits = await m.searchBatch(q, 10, { mode: 'index' });
+  const search_s = (performance.now() - t1) / 1000;
+  // Exact search over the stored float16 vectors, on a slice of the pool (a full pass per call).
+  const nqx = Math.min(NQ, 1000);
+  const t2 = performance.now();
+  const exact = await m.searchBatch(q.subarray(0, nqx * DIM), 10, { mode: 'exact', chunkRows: 16_384 });
+  const exact_s = (performance.now() - t2) / 1000;
+  return {
+    engine: 'primed on-disk store (LanceDB 0.31.0, float16 vectors, IVF-PQ + refine)',
+    params: { partitions: P.partitions, subVectors: P.subVectors, nprobes: P.nprobes, refineFactor: P.refineFactor, batchRows: 8192 },
+    build_s,
+    validate_s: (marks['check source rows done'] - marks['check source rows']) / 1000,
+    commit_s: (marks[`${commitLabel} done`] - marks[commitLabel]) / 1000,
+    index_s: (marks['index done'] - marks['index']) / 1000,
+    disk_bytes: dirBytes(dir),
+    qps: NQ / search_s,
+    recall_at_10: recallAt10(hits.map((h) => h.rows), truth),
+    exact_on_store: { queries: nqx, qps: nqx / exact_s, recall_at_10: recallAt10(exact.map((h) => h.rows), truth) },
+    peak_rss_mib: peakRssMib(),
+  };
+}
+
+async function stageUsearch(): Promise<unknown> {
+  const idx = new UsearchIndex(DIM, { m: P.m, efConstruction: P.efConstruction, ef: P.ef, quantization: 'f16', threads: P.threads });
+  const fd = fs.openSync(BASE, 'r');
+  const t = performance.now();
+  for (let s = 0; s < HN; s += 50_000) {
+    idx.add(readRows(fd, s, Math.min(50_000, HN - s)));
+    log(`usearch ${Math.min(HN, s + 50_000)}/${HN}`);
+  }
+  const build_s = (performance.now() - t) / 1000;
+  const q = readQueries();
+  const t1 = performance.now();
+  const hits = idx.searchBatch(q, 10);
+  const search_s = (performance.now() - t1) / 1000;
+  const dir = path.join(WORK, 'usearch-index');
+  fs.mkdirSync(dir, { recursive: true });
+  idx.save(dir);
+  const truth = HN === N ? (JSON.parse(fs.readFileSync(TRUTH, 'utf8')) as number[][]) : await subsetTruth(q);
+  return { engine: 'primed usearch index (usearch 2.26.2, f16, batch add)', rows: HN, params: { m: P.m, efConstruction: P.efConstruction, ef: P.ef, threads: P.threads }, build_s, disk_bytes: dirBytes(dir), qps: NQ / search_s, recall_at_10: recallAt10(hits.map((h) => h.rows), truth), peak_rss_mib: peakRssMib() };
+}
+
+async function stageHnswlibNode(): Promise<unknown> {
+  const idx = new HnswIndex(DIM, { m: P.m, efConstruction: P.efConstruction, ef: P.ef });
+  const fd = fs.openSync(BASE, 'r');
+  const t = performance.now();
+  for (let s = 0; s < HN; s += 10_000) {
+    idx.add(readRows(fd, s, Math.min(10_000, HN - s)));
+    if ((s / 10_000) % 5 === 0) log(`hnswlib-node ${Math.min(HN, s + 10_000)}/${HN}`);
+  }
+  const build_s = (performance.now() - t) / 1000;
+  const q = readQueries();
+  const t1 = performance.now();
+  const hits = Array.from({ length: NQ }, (_, i) => idx.search(q.subarray(i * DIM, (i + 1) * DIM), 10).rows);
+  const search_s = (performance.now() - t1) / 1000;
+  const truth = HN === N ? (JSON.parse(fs.readFileSync(TRUTH, 'utf8')) as number[][]) : await subsetTruth(q);
+  return { engine: 'hnswlib-node 3.0.0 (single-threaded addPoint)', rows: HN, params: { m: P.m, efConstruction: P.efConstruction, ef: P.ef, threads: 1 }, build_s, qps: NQ / search_s, recall_at_10: recallAt10(hits, truth), peak_rss_mib: peakRssMib() };
+}
+
+/** Exact top-10 over the first HN rows (cached), when HNSW engines run on a subset. */
+async function subsetTruth(q: Float32Array): Promise<number[][]> {
+  const file = path.join(WORK, `truth-${HN}.json`);
+  if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8'));
+  await initBackend();
+  const fd = fs.openSync(BASE, 'r');
+  const hits = await exactSearchChunked({ dim: DIM, count: HN, *chunks(rows: number) { for (let s = 0; s < HN; s += rows) yield { start: s, vectors: readRows(fd, s, Math.min(rows, HN - s)) }; } }, q, 10, { chunkRows: 16_384 });
+  const t = hits.map((h) => Array.from(h.rows.slice(0, 10)));
+  writeJsonAtomic(file, t);
+  return t;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function runStage(stage: string): Record<string, unknown> {
+  log(`stage ${stage} ...`);
+  const t = performance.now();
+  let r;
+  if (['faiss-ivfpq', 'faiss-hnsw', 'faiss-flat', 'hnswlib'].includes(stage)) {
+    const rows = stage === 'faiss-hnsw' || stage === 'hnswlib' ? HN : N;
+    const truth = rows === N ? TRUTH : path.join(WORK, `truth-${HN}.json`);
+    r = spawnSync('nice', ['-n', '5', '/usr/bin/python3', path.join(__dirname, 'scale_peer.py'), stage, BASE, QUERIES, truth, String(rows), String(DIM), JSON.stringify(P)], { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'] });
+  } else {
+    const args = ['-n', '5', process.execPath, '--import', 'tsx', __filename, ...process.argv.slice(2).filter((a) => !a.startsWith('--stage')), `--stage=${stage}`];
+    r = spawnSync('nice', args, { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'] });
+  }
+  if (r.status !== 0) return { stage, error: `exited with ${r.status ?? r.signal}`, wall_s: (performance.now() - t) / 1000 };
+  const line = r.stdout.trim().split('\n').pop()!;
+  const res = JSON.parse(line) as Record<string, unknown>;
+  log(`stage ${stage}: ${line}`);
+  return { stage, ...res, wall_s: (performance.now() - t) / 1000 };
+}
+
+async function main(): Promise<void> {
+  if (values.stage) {
+    const fn = { gen: stageGen, exact: stageExact, lance: stageLance, usearch: stageUsearch, 'hnswlib-node': stageHnswlibNode }[values.stage];
+    if (!fn) throw new Error(`unknown stage ${values.stage}`);
+    process.stdout.write(JSON.stringify(await fn()) + '\n');
+    return;
+  }
+  const out = values.out ?? `bench/results/memory-scale-${N >= 1e6 ? `${N / 1e6}m` : `${N / 1e3}k`}.json`;
+  const engines = values.engines!.split(',');
+  const results: Record<string, unknown>[] = [];
+  const started = new Date().toISOString();
+  const write = () =>
+    writeJsonAtomic(out, {
+      bench: 'memory-scale',
+      rows: N,
+      dim: DIM,
+      queries: NQ,
+      hnswRows: HN,
+      params: P,
+      vectors: '2,000 Gaussian clusters on the unit sphere (noise norm ~0.8), float32 source; queries fresh draws from the same clusters',
+      host: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, loadAverageAtStart: os.loadavg()[0] },
+      note: 'Each engine runs in its own process (nice 5) one after another, on a machine shared with other jobs; recall@10 is against primed exact search (chunked matmul) over the same rows.',
+      started,
+      finished: new Date().toISOString(),
+      results,
+    });
+  if (!fs.existsSync(BASE) || !fs.existsSync(QUERIES)) results.push(runStage('gen'));
+  if (!fs.existsSync(TRUTH) || engines.includes('exact')) results.push(runStage('exact'));
+  write();
+  for (const e of engines.filter((x) => x !== 'exact')) {
+    results.push(runStage(e));
+    write();
+  }
+  log(`wrote ${out}`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`${(err as Error).stack}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,84 @@
+"""Python peers of bench/memory/scale.ts on the same raw float32 vectors, at the same parameters.
+
+Usage: /usr/bin/python3 bench/memory/scale_peer.py <engine> <base.f32> <queries.f32> <truth.json> <rows> <dim> <params-json>
+engine: faiss-ivfpq (IndexIVFPQ + IndexRefineFlat, inner product), faiss-hnsw (IndexHNSWFlat),
+faiss-flat (IndexFlatIP, exact), hnswlib (python3-hnswlib, space ip). Prints one JSON line:
+build seconds, disk bytes of the saved index, queries/s for the whole pool (one batch call),
+recall@10 against truth.json, peak RSS (MiB). The base file is memory-mapped and added in blocks.
+"""
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+
+def main() -> None:
+    engine, base_f, queries_f, truth_f, rows, dim, params = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6]), json.loads(sys.argv[7])
+    threads = int(params["threads"])
+    base = np.memmap(base_f, dtype=np.float32, mode="r").reshape(-1, dim)[:rows]
+    queries = np.fromfile(queries_f, dtype=np.float32).reshape(-1, dim)
+    truth = json.load(open(truth_f))
+    block = 100_000
+    t = time.perf_counter()
+    disk = None
+    if engine == "hnswlib":
+        import hnswlib
+        index = hnswlib.Index(space="ip", dim=dim)
+        index.init_index(max_elements=rows, ef_construction=params["efConstruction"], M=params["m"], random_seed=42)
+        index.set_num_threads(threads)
+        for s in range(0, rows, block):
+            index.add_items(np.ascontiguousarray(base[s:s + block]), np.arange(s, min(rows, s + block)))
+        build_s = time.perf_counter() - t
+        index.set_ef(params["ef"])
+        t = time.perf_counter()
+        found, _ = index.knn_query(queries, k=10, num_threads=threads)
+        search_s = time.perf_counter() - t
+        with tempfile.TemporaryDirectory() as d:
+            index.save_index(f"{d}/i.bin")
+            disk = os.path.getsize(f"{d}/i.bin")
+        name = "python3-hnswlib (Debian)"
+    else:
+        import faiss
+        faiss.omp_set_num_threads(threads)
+        if engine == "faiss-ivfpq":
+            quant = faiss.IndexFlatIP(dim)
+            ivf = faiss.IndexIVFPQ(quant, dim, params["partitions"], params["subVectors"], 8, faiss.METRIC_INNER_PRODUCT)
+            index = faiss.IndexRefineFlat(ivf)
+            train = np.ascontiguousarray(base[np.sort(np.random.default_rng(0).choice(rows, size=min(rows, 256 * params["partitions"]), replace=False))])
+            index.train(train)
+            del train
+        elif engine == "faiss-hnsw":
+            index = faiss.IndexHNSWFlat(dim, params["m"], faiss.METRIC_INNER_PRODUCT)
+            index.hnsw.efConstruction = params["efConstruction"]
+        elif engine == "faiss-flat":
+            index = faiss.IndexFlatIP(dim)
+        else:
+            raise SystemExit(f"unknown engine {engine}")
+        for s in range(0, rows, block):
+            index.add(np.ascontiguousarray(base[s:s + block]))
+        build_s = time.perf_counter() - t
+        if engine == "faiss-ivfpq":
+            ivf.nprobe = params["nprobes"]
+            index.k_factor = params["refineFactor"]
+        if engine == "faiss-hnsw":
+            index.hnsw.efSearch = params["ef"]
+        t = time.perf_counter()
+        _, found = index.search(queries, 10)
+        search_s = time.perf_counter() - t
+        if engine != "faiss-flat":
+            with tempfile.TemporaryDirectory() as d:
+                faiss.write_index(index, f"{d}/i.faiss")
+                disk = os.path.getsize(f"{d}/i.faiss")
+        name = f"faiss {faiss.__version__} " + {"faiss-ivfpq": "IndexIVFPQ + IndexRefineFlat", "faiss-hnsw": "IndexHNSWFlat", "faiss-flat": "IndexFlatIP (exact)"}[engine]
+    nq = len(truth)
+    recall = float(np.mean([len(set(found[i][:10].tolist()) & set(truth[i][:10])) / 10 for i in range(nq)]))
+    print(json.dumps({"engine": name, "rows": rows, "threads": threads, "build_s": build_s, "disk_bytes": disk, "qps": queries.shape[0] / search_s,
+                      "recall_at_10": recall, "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+
+
+if __name__ == "__main__":
+    main()
