@@ -44,7 +44,7 @@ test('primed memory build / add / info / query with an endpoint embedder', async
     assert.ok(rows[0].score > rows[1].score);
     const text = await run(['query', mem, 'lung', '--k', '1']);
     assert.match(text.out, /^\s+1\s+\d\.\d{4}\s+a0\s+lung ct/);
-    await assert.rejects(run(['build', mem, '--from', path.join(d, 'a.jsonl'), '--embedder', `endpoint:${url}#toy`, '--index', 'ivf']), /--index must be exact, hnsw or auto/);
+    await assert.rejects(run(['build', mem, '--from', path.join(d, 'a.jsonl'), '--embedder', `endpoint:${url}#toy`, '--index', 'ivf']), /--index must be exact, hnsw, usearch or auto/);
     await assert.rejects(run(['query', mem, 'x', '--k', '0']), /--k must be a positive integer/);
   } finally {
     srv.closeAllConnections();
