@@ -3,7 +3,7 @@
  * multi-stage retrieval, question pool, Dynamic Siphon, uniform variant and reference-set cache.
  */
 export type { MemoryEntry, Embedder, SearchHits, IndexKind, VectorIndex } from './types';
-export { openMemory, Memory, type OpenMemoryOptions } from './store';
+export { openMemory, openAnyMemory, checkSameEmbedder, Memory, type OpenMemoryOptions } from './store';
 export { buildMemory, addEntries, type MemoryInput, type BuildMemoryOptions, type WriteMemoryOptions } from './build';
 export { MEMORY_FILES, readManifest, type MemoryManifest, type EmbedderIdentity } from './manifest';
 export { ExactIndex } from './vector/exact';
@@ -16,7 +16,12 @@ export { embedderFromSpec, queryEmbedderFor, EMBEDDER_SPEC_HELP, type EmbedderSp
 export { importEntries, type ImportResult } from './importers';
 export { listTar, readTarMember, writeTar, type TarMember } from './importers/tar';
 export { Bm25, bm25Tokens, type Bm25Options } from './bm25';
-export { tieRobustThreshold, applyTieRobustThreshold, denseStage, type DenseOptions } from './retrieval/dense';
+export { tieRobustThreshold, applyTieRobustThreshold, denseStage, denseStageExact, type DenseOptions } from './retrieval/dense';
+export { exactSearchChunked, matrixChunkSource, type VectorChunkSource, type VectorChunk, type ChunkedExactOptions } from './vector/chunked-exact';
+export { UsearchIndex, USEARCH_DEFAULTS, type UsearchOptions } from './vector/usearch';
+export { buildLanceMemory, addToLanceMemory, openLanceMemory, isLanceMemory, LanceMemory, LANCE_FORMAT, type LanceManifest, type LanceBuildOptions, type LanceBuildReport, type LanceIndexOptions, type LanceSearchOptions } from './lance/store';
+export { streamEntries, type EntryStream } from './importers/stream';
+export { fitPowerLaw, projectAt, projectEngine, type ScaleSample, type PowerFit, type EngineProjection, type ScaleResultFile } from './scale-projection';
 export { visualRerank, storedImageScorer, modelVisualScorer, type VisualScorer } from './retrieval/visual';
 export { dedupByCaption } from './retrieval/dedup';
 export { bm25Gate } from './retrieval/bm25-gate';

@@ -198,3 +198,18 @@ export function openMemory(dir: string, options: OpenMemoryOptions = {}): Memory
     : undefined;
   return new Memory(dir, manifest, stored, text, index, img);
 }
+
+/**
+ * Opens the memory in `dir` whichever engine holds it: an in-RAM memory ({@link openMemory}) or
+ * an on-disk LanceDB memory (`openLanceMemory`), as the manifest's format says.
+ */
+export async function openAnyMemory(dir: string, options: OpenMemoryOptions = {}): Promise<Memory | import('./lance/store').LanceMemory> {
+  const file = path.join(dir, MEMORY_FILES.manifest);
+  if (fs.existsSync(file) && readJson<{ format?: string }>(file).format === 'primed-memory-lance/1') {
+    // Loaded on demand: in-RAM users never load LanceDB's native module.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { openLanceMemory } = require('./lance/store') as typeof import('./lance/store');
+    return openLanceMemory(dir);
+  }
+  return openMemory(dir, options);
+}

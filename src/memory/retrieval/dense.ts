@@ -4,6 +4,7 @@
  * the cut are all kept and the set can exceed k.
  */
 import type { VectorIndex } from '../types';
+import { exactSearchChunked, type ChunkedExactOptions, type VectorChunkSource } from '../vector/chunked-exact';
 import type { Candidate } from './candidate';
 
 /** The k′-th largest unique value of `scores`, k′ = min(k, #unique); -Infinity when empty. */
@@ -72,4 +73,17 @@ export function denseStage(index: VectorIndex, query: Float32Array, options: Den
   }
   const hits = index.search(query, Math.ceil(options.k * over), eligible);
   return applyTieRobustThreshold(hits.rows, hits.scores, options.k);
+}
+
+/**
+ * The dense stage for a batch of normalised queries (row-major `[q, dim]`) computed exactly on
+ * the tensor backend, as the paper does: the stored vectors stream through a matrix product in
+ * chunks ({@link exactSearchChunked}) and each query keeps every row at or above its tie-robust
+ * threshold. For memories whose vectors are too many for a per-query JS scan (use
+ * `matrixChunkSource(memory.textEmbeddings, dim)` for an in-RAM memory, or an on-disk memory's
+ * `vectorSource()`).
+ */
+export async function denseStageExact(source: VectorChunkSource, queries: Float32Array, k: number, options: ChunkedExactOptions = {}): Promise<Candidate[][]> {
+  const hits = await exactSearchChunked(source, queries, k, options);
+  return hits.map((h) => Array.from(h.rows, (row, i) => ({ row, dense: h.scores[i] })));
 }

@@ -1,0 +1,118 @@
+/**
+ * Projecting a memory's cost to paper scale (18M entries) from measured points: each quantity
+ * (build seconds, disk bytes, peak RSS, queries/s) is fitted as `a · rows^b` by least squares on
+ * log–log axes over the measured sizes, then evaluated at the target size. With one measured size
+ * the exponent cannot be fitted and is taken as 1 (proportional growth), which the projection
+ * says. `bench/memory/summarize-scale.ts` writes bench/README.md's table with these functions;
+ * a test recomputes the table from the result files.
+ */
+
+/** One measurement: a quantity at a memory size. */
+export interface ScaleSample {
+  /** Entries in the memory. */
+  rows: number;
+  /** The measured quantity (seconds, bytes, MiB, queries/s). */
+  value: number;
+}
+
+/** `value ≈ a · rows^b`. */
+export interface PowerFit {
+  /** Scale factor. */
+  a: number;
+  /** Growth exponent (1: proportional to rows; 0: constant). */
+  b: number;
+  /** `fit` (two or more sizes) or `proportional` (one size: b taken as 1). */
+  basis: 'fit' | 'proportional';
+}
+
+/** Least-squares power law through `samples` (positive values, at least one size). */
+export function fitPowerLaw(samples: ScaleSample[]): PowerFit {
+  const ok = samples.filter((s) => s.rows > 0 && s.value > 0 && Number.isFinite(s.value));
+  if (ok.length === 0) throw new Error('fitPowerLaw: no positive samples');
+  const sizes = new Set(ok.map((s) => s.rows));
+  if (sizes.size === 1) {
+    const mean = ok.reduce((a, s) => a + s.value, 0) / ok.length;
+    return { a: mean / ok[0].rows, b: 1, basis: 'proportional' };
+  }
+  const xs = ok.map((s) => Math.log(s.rows));
+  const ys = ok.map((s) => Math.log(s.value));
+  const mx = xs.reduce((a, x) => a + x, 0) / xs.length;
+  const my = ys.reduce((a, y) => a + y, 0) / ys.length;
+  let sxy = 0;
+  let sxx = 0;
+  xs.forEach((x, i) => {
+    sxy += (x - mx) * (ys[i] - my);
+    sxx += (x - mx) ** 2;
+  });
+  const b = sxy / sxx;
+  return { a: Math.exp(my - b * mx), b, basis: 'fit' };
+}
+
+/** The fitted quantity at `rows`. */
+export function projectAt(fit: PowerFit, rows: number): number {
+  return fit.a * rows ** fit.b;
+}
+
+/** One engine's projected cost at a target size. */
+export interface EngineProjection {
+  /** Engine (the bench stage name). */
+  stage: string;
+  /** Target rows. */
+  rows: number;
+  /** Measured sizes the projection rests on. */
+  measuredRows: number[];
+  /** Build hours on the measured machine's cores. */
+  buildHours?: number;
+  /** Disk, GB (10^9 bytes). */
+  diskGB?: number;
+  /** Peak resident memory, GiB. */
+  peakRssGiB?: number;
+  /** Queries per second for a batch of queries. */
+  qps?: number;
+  /** Fitted growth exponents (build, disk, rss, qps) and their basis. */
+  exponents: Record<string, { b: number; basis: PowerFit['basis'] }>;
+}
+
+/** The parts of a `bench/memory/scale.ts` result file a projection reads. */
+export interface ScaleResultFile {
+  /** Rows of the run. */
+  rows: number;
+  /** Per-engine results. */
+  results: {
+    /** Bench stage (engine) name. */
+    stage: string;
+    /** Rows the engine indexed (HNSW engines may run on a prefix). */
+    rows?: number;
+    /** Build seconds. */
+    build_s?: number;
+    /** Disk bytes. */
+    disk_bytes?: number | null;
+    /** Peak RSS, MiB. */
+    peak_rss_mib?: number;
+    /** Queries per second. */
+    qps?: number;
+    /** Set when the stage failed. */
+    error?: string;
+  }[];
+}
+
+/** Projects engine `stage` to `rows` entries from every result file that measured it. */
+export function projectEngine(files: ScaleResultFile[], stage: string, rows: number): EngineProjection {
+  const runs = files.flatMap((f) => f.results.filter((r) => r.stage === stage && !r.error).map((r) => ({ ...r, rows: r.rows ?? f.rows })));
+  if (runs.length === 0) throw new Error(`no measured run of ${stage}`);
+  const out: EngineProjection = { stage, rows, measuredRows: [...new Set(runs.map((r) => r.rows))].sort((a, b) => a - b), exponents: {} };
+  const one = (key: 'build_s' | 'disk_bytes' | 'peak_rss_mib' | 'qps', scale: number): number | undefined => {
+    const samples = runs.filter((r) => typeof r[key] === 'number' && (r[key] as number) > 0).map((r) => ({ rows: r.rows, value: r[key] as number }));
+    if (samples.length === 0) return undefined;
+    const fit = fitPowerLaw(samples);
+    // Queries/s falls with size: with one size, assume it falls in proportion (exhaustive-scan-like), the cautious case.
+    const f = key === 'qps' && fit.basis === 'proportional' ? { ...fit, a: samples[0].value * samples[0].rows, b: -1 } : fit;
+    out.exponents[key] = { b: f.b, basis: f.basis };
+    return projectAt(f, rows) * scale;
+  };
+  out.buildHours = one('build_s', 1 / 3600);
+  out.diskGB = one('disk_bytes', 1e-9);
+  out.peakRssGiB = one('peak_rss_mib', 1 / 1024);
+  out.qps = one('qps', 1);
+  return out;
+}
