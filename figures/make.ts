@@ -23,7 +23,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 // The screenshots use the compiled dist/ (after the build); the figures are made from src/ directly.
-import type * as Chromium from '../dist/src/report/chromium';
+import type * as Chromium from '../src/report/chromium'; // the types; the screenshots call the compiled copy in dist/
 import { figureHtml, writeFigureImage } from '../src/report/export';
 import { hasChromium } from '../src/report/chromium';
 import { figuresFromResults, sha256, type ResultFigures, type ResultSource } from '../src/report/results-figures';

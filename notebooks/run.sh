@@ -7,6 +7,9 @@
 # under a per-notebook timeout. The executed copy and the log are saved even when a cell fails or
 # the notebook times out, so the error can be read in them; the kernel's whole process group
 # (with any run workers) is killed then. A timed-out notebook is not retried. Executed copies and HTML exports go to notebooks/executed/ (git-ignored).
+# Each executed copy carries a stamp (metadata.primed: the SHA-256 of its code cells, how the run
+# ended, the scale, the budget, the wall time); `npx tsx notebooks/check.ts adopt` commits executed
+# copies over the sources, and test/notebook-sources.test.ts checks the committed ones against the stamp.
 # Environment:
 #   NOTEBOOK_TIMEOUT  seconds per notebook (default 1800)
 #   CELL_TIMEOUT      seconds per cell (default: the notebook timeout)
@@ -49,14 +52,17 @@ bash scripts/install-kernel.sh || exit 1
 # written to argv[5] so that run.sh can kill the group even if this runner is itself killed.
 # Exit codes: 0 ok, 1 a cell failed, 124 the notebook timed out, 143 stopped by a signal.
 runner=$(cat <<'PY'
-import os, sys, time, signal, nbformat
+import os, sys, time, signal, hashlib, datetime, nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 src, dst, cell_timeout, nb_timeout, pgid_file = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 nb = nbformat.read(src, as_version=4)
 client = NotebookClient(nb, timeout=cell_timeout, kernel_name='tslab',
                         resources={'metadata': {'path': os.path.dirname(os.path.abspath(src))}})
-deadline = time.monotonic() + nb_timeout
+started = time.monotonic()
+deadline = started + nb_timeout
+# The stamp `npx tsx notebooks/check.ts verify` checks: the SHA-256 of the code cells that ran (each + NUL).
+code_sha256 = hashlib.sha256(b''.join(c.source.encode('utf-8') + b'\0' for c in nb.cells if c.cell_type == 'code')).hexdigest()
 class Stop(Exception): pass
 def on_signal(signum, frame): raise Stop(f'stopped by signal {signum}')
 signal.signal(signal.SIGTERM, on_signal)
@@ -105,6 +111,14 @@ except Stop as err:
     print(f'{src}: {err}; the partial executed copy is saved', file=sys.stderr)
 finally:
     kill_kernel_group() # also after a clean run: nothing the kernel started outlives it
+    nb.metadata['primed'] = {
+        'source_sha256': code_sha256,
+        'status': {0: 'ok', 1: 'failed', 124: 'timed out', 143: 'stopped'}.get(rc, f'exit {rc}'),
+        'scale': os.environ.get('PRIMED_SCALE', 'mini'),
+        'steps': os.environ.get('PRIMED_NOTEBOOK_STEPS', ''),
+        'seconds': round(time.monotonic() - started),
+        'executed': datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'),
+    }
     tmp = dst + '.tmp'
     nbformat.write(nb, tmp)
     os.replace(tmp, dst)

@@ -353,15 +353,30 @@ export interface MethodComparisonInput {
   decimals?: number;
 }
 
+/** Black or white, whichever reads better on a `#rrggbb` colour (WCAG relative luminance). */
+function textColourOn(hex: string): string {
+  const m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(hex);
+  if (!m) return '#000000';
+  const lin = (c: string) => {
+    const v = parseInt(c, 16) / 255;
+    return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+  };
+  const l = 0.2126 * lin(m[1]) + 0.7152 * lin(m[2]) + 0.0722 * lin(m[3]);
+  return l > 0.22 ? '#000000' : '#ffffff';
+}
+
 /**
  * Grouped bar chart comparing methods: one bar group per category, one colour per method (its
- * `methodColour` in style.ts), values printed above the bars, turned upright so that neighbouring
- * labels never overlap, with head room on the y axis so that no label or error bar is clipped.
+ * `methodColour` in style.ts), values printed upright so that neighbouring labels never overlap,
+ * with head room on the y axis so that no label or error bar is clipped. Without error bars the
+ * values sit above the bars; with error bars (sd) they sit inside the bars' feet, in black or
+ * white to contrast with the bar, so that no label crosses an error bar.
  */
 export function methodComparisonFigure(input: MethodComparisonInput): PlotlyFigure {
   if (input.methods.length === 0) throw new Error('methodComparisonFigure: methods is empty');
   const decimals = input.decimals ?? 1;
   const colours = seriesColours(input.methods.map((m) => m.name));
+  const withErrorBars = input.methods.some((m) => m.sd !== undefined);
   let top = 0;
   let bottom = 0;
   const data = input.methods.map((m, i) => {
@@ -374,7 +389,8 @@ export function methodComparisonFigure(input: MethodComparisonInput): PlotlyFigu
       y: [...m.values],
       marker: { color: colours[i] },
       text: m.values.map((v) => formatNumber(v, decimals)),
-      textposition: 'outside',
+      textposition: withErrorBars ? 'inside' : 'outside',
+      ...(withErrorBars ? { insidetextanchor: 'start', insidetextfont: { size: 11, color: textColourOn(colours[i]) } } : {}),
       textangle: -90,
       textfont: { size: 11 },
       cliponaxis: false,
@@ -390,9 +406,10 @@ export function methodComparisonFigure(input: MethodComparisonInput): PlotlyFigu
     });
     return trace;
   });
-  // room above the tallest bar for its upright label (about 4 characters at 11 px)
+  // room above the tallest bar for its upright label (about 4 characters at 11 px), or for its error bar
   const span = Math.max(top - bottom, 1);
-  const range = [bottom < 0 ? bottom - 0.22 * span : 0, top + 0.22 * span];
+  const room = withErrorBars ? 0.06 : 0.22;
+  const range = [bottom < 0 ? bottom - room * span : 0, top + room * span];
   return {
     data,
     layout: baseLayout(input.title, {

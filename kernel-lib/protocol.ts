@@ -1,58 +1,42 @@
 /**
- * Shared plumbing of notebooks 02/03 and `figures/make.ts`: the protocol runs behind the
- * paper's Tables 1/2/7/8 and Figs. 4/7, the names the paper uses for our methods, and the
- * paper-scale dataset/checkpoint checks. The runs themselves go through kernel-lib's `runJobs`
- * (kernel-lib/runs.ts: a pool of worker processes, one per core), re-exported here.
- *
- * Imported by the notebooks (tslab compiles it with TypeScript 5.0.4: keep to that syntax) and
- * by figures/make.ts (tsx). It imports the compiled library, `dist/` (`npm run build`).
+ * The notebooks' shared protocol plumbing: the methods of the paper's Tables 1/2/7/8 and the
+ * names the paper gives them, the runs of a methods × orders grid, and the paper-scale dataset,
+ * checkpoint and memory checks. The runs go through {@link runJobs} (runs.ts).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { getBenchmark, checkBenchmark, formatProblems } from '../../dist/src';
-import type { RunJob } from '../../dist/kernel-lib/runs';
-
-export {
-  runJobs,
-  isComplete,
-  type RunJob,
-  type JobOptions,
-  type PartialRun,
-  type InProcessResources,
-  type RunJobsOptions,
-} from '../../dist/kernel-lib/runs';
+import { getBenchmark } from '../src/benchmarks/index';
+import { checkBenchmark, formatProblems } from '../src/benchmarks/check';
+import { METHOD_SPECS, methodSpec } from '../src/methods/index';
+import type { RunJob } from './runs';
 
 // ---------------------------------------------------------------------------------------------
 // Method names
 
-/** The nine methods this library implements, in the paper's table order. */
-export const METHODS = ['finetune', 'l2', 'ewc', 'lwf', 'icarl', 'wise-ft', 'zscl', 'primed-uni', 'primed-dyn'];
+/** The methods this library implements, in the paper's table order (the method registry's, aliases left out). */
+export const METHODS: readonly string[] = METHOD_SPECS.filter((s) => !s.aliasOf).map((s) => s.name);
 
-/** How the tables label our methods. */
-export const METHOD_LABEL: Record<string, string> = {
-  finetune: 'Continual FT',
-  l2: 'l2 baseline',
-  ewc: 'EWC',
-  lwf: 'LwF',
-  icarl: 'iCaRL',
-  'wise-ft': 'WiSE-FT',
-  zscl: 'ZSCL',
-  'primed-uni': 'PRIMED_uni',
-  'primed-dyn': 'PRIMED_dyn',
-};
+const byMethod = <T>(pick: (spec: (typeof METHOD_SPECS)[number]) => T): Record<string, T> => Object.fromEntries(METHODS.map((m) => [m, pick(methodSpec(m))]));
+
+/** How the tables label our methods (each method's `label`). */
+export const METHOD_LABEL: Readonly<Record<string, string>> = byMethod((s) => s.label);
 
 /**
- * The row name of each method in the paper's Tables 1/2 (`paperTables.table1/table2`); null = not
- * in the paper's tables. Our labels, except EWC, which the paper has only as a regulariser
- * ablation (Table 4e/10), not as a baseline row.
+ * The row name of each method in the paper's Tables 1/2 (`paperTables.table1/table2`, each method's
+ * `paperRow`); null = not in the paper's tables (EWC, which the paper has only as a regulariser ablation).
  */
-export const PAPER_ROW: Record<string, string | null> = { ...METHOD_LABEL, ewc: null };
+export const PAPER_ROW: Readonly<Record<string, string | null>> = byMethod((s) => s.paperRow);
 
-/** The row name of each method in the paper's per-dataset Tables 7/8 (`paperTables.table7/table8`): shorter names for two. */
-export const PAPER_PER_DATASET_ROW: Record<string, string | null> = { ...PAPER_ROW, finetune: 'ContFT', l2: 'l2' };
+/** The row name of each method in the paper's per-dataset Tables 7/8 (`paperTables.table7/table8`, each method's `paperPerDatasetRow`). */
+export const PAPER_PER_DATASET_ROW: Readonly<Record<string, string | null>> = byMethod((s) => s.paperPerDatasetRow);
+
+/** Whether a method retrieves a reference set from the memory (and so needs one). */
+export function usesMemory(method: string): boolean {
+  return methodSpec(method).referenceSet !== 'none';
+}
 
 /** Paper baselines this library does not implement (their rows show the paper's numbers only). */
-export const PAPER_ONLY_ROWS = ['MoE-CL', 'SND', 'DIKI', 'GIFT'];
+export const PAPER_ONLY_ROWS: readonly string[] = ['MoE-CL', 'SND', 'DIKI', 'GIFT'].filter((row) => !Object.values(PAPER_ROW).includes(row));
 
 // ---------------------------------------------------------------------------------------------
 // Jobs
@@ -111,7 +95,14 @@ export interface PaperData {
 /** The parts of kernel-lib's `NotebookEnv` read here. */
 export interface PaperEnv {
   /** The paper config, when it was found. */
-  config?: { datasets: Record<string, string>; checkpoints: Record<string, string>; memory?: string };
+  config?: {
+    /** Dataset name → folder. */
+    datasets: Record<string, string>;
+    /** Checkpoint name → file or folder. */
+    checkpoints: Record<string, string>;
+    /** The memory folder. */
+    memory?: string;
+  };
   /** setup's list of what is missing. */
   missing: readonly string[];
   /** Runs folder (the dataset links go under it). */
@@ -125,9 +116,9 @@ export interface PaperEnv {
  * dataset id, or one `datasets.<id>` entry per dataset, linked into one root under the runs
  * folder. Then `checkBenchmark` checks every dataset; the checkpoint and (with `memory`) the
  * memory come from setup's list, and the memory must be embedded by the backbone's own text
- * tower (PRIMED embeds its retrieval queries with it).
+ * tower (PRIMED embeds its retrieval queries with it). Without `checkpoint`, no checkpoint is checked.
  */
-export function paperBenchmarkData(benchmark: string, env: PaperEnv, options: { checkpoint: string; memory: boolean }): PaperData {
+export function paperBenchmarkData(benchmark: string, env: PaperEnv, options: { checkpoint?: string; memory: boolean }): PaperData {
   const spec = getBenchmark(benchmark);
   const ids = new Set(spec.tasks.map((t) => t.id));
   const problems = env.missing.filter((line) => {
@@ -137,7 +128,7 @@ export function paperBenchmarkData(benchmark: string, env: PaperEnv, options: { 
   });
   const config = env.config;
   if (!config) return { problems: problems };
-  if (!config.checkpoints[options.checkpoint] && !problems.some((p) => p.startsWith(`checkpoints.${options.checkpoint}`))) {
+  if (options.checkpoint && !config.checkpoints[options.checkpoint] && !problems.some((p) => p.startsWith(`checkpoints.${options.checkpoint}`))) {
     problems.push(`checkpoints.${options.checkpoint}: not configured (a safetensors file, or a folder holding one)`);
   }
   if (options.memory) {
@@ -146,7 +137,7 @@ export function paperBenchmarkData(benchmark: string, env: PaperEnv, options: { 
     } else if (fs.existsSync(path.join(config.memory, 'manifest.json'))) {
       const id = (JSON.parse(fs.readFileSync(path.join(config.memory, 'manifest.json'), 'utf8')) as { embedder?: { id?: string } }).embedder?.id ?? '';
       if (!id.startsWith('model:')) {
-        problems.push(`memory: ${config.memory} was embedded with ${id || 'an unknown embedder'}; PRIMED embeds its retrieval queries with the backbone's text tower, so build it with \`primed memory build ... --embedder model:<the ${options.checkpoint} checkpoint>\``);
+        problems.push(`memory: ${config.memory} was embedded with ${id || 'an unknown embedder'}; PRIMED embeds its retrieval queries with the backbone's text tower, so build it with \`primed memory build ... --embedder model:<the ${options.checkpoint ?? "backbone"} checkpoint>\``);
       }
     } else if (fs.existsSync(config.memory)) {
       problems.push(`memory: ${config.memory} holds no manifest.json (build one with \`primed memory build\`)`);
