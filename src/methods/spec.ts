@@ -26,7 +26,7 @@ export interface MethodExperiment {
   memory?: Memory;
 }
 
-/** The fields a method file writes; {@link defineMethod} turns them into a {@link MethodSpec}. */
+/** The fields a method file writes; `defineMethod` (src/methods/spec.ts) turns them into a {@link MethodSpec}. */
 export interface MethodSpecInit<O extends object> {
   /** Name, as `createMethod`, `--method` and `result.json` spell it, e.g. `primed-dyn`. */
   name: string;

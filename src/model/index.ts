@@ -1,5 +1,5 @@
 /** The model layer: dual encoder, presets, checkpoints, safetensors, zero-shot classification. */
-export type { DualEncoderLike, Tokenizer } from './types';
+export type { AttentionExtension, DualEncoderLike, Tokenizer, Tower } from './types';
 export * from './config';
 export * from './presets';
 export { DualEncoder, LOGIT_SCALE, paramSpecs, type ModelProvenance } from './dual-encoder';
