@@ -162,3 +162,31 @@ test('bad input is named and commits nothing; a wrong-dimension vector leaves ea
   );
   fs.rmSync(d, { recursive: true, force: true });
 });
+
+test('retrieval over an on-disk memory equals the in-RAM pipeline over the same entries (dense exact, dedup, BM25 gate)', async () => {
+  const { buildMemory } = await import('../src/memory/build');
+  const { retrieve } = await import('../src/memory/retrieval/pipeline');
+  const { retrieveFromLance } = await import('../src/memory/lance/retrieve');
+  await initBackend();
+  const d = tmp();
+  // Repeated captions (identical vectors: ties at the threshold, and groups for the de-duplication).
+  const rows = Array.from({ length: 400 }, (_, i) => ({ id: `e${i}`, caption: `${TOPICS[i % 6]} ${i % 9 === 0 ? 'effusion seen' : `finding ${i % 40}`}` }));
+  const src = path.join(d, 'c.jsonl');
+  fs.writeFileSync(src, rows.map((r) => JSON.stringify(r)).join('\n'));
+  await buildLanceMemory(path.join(d, 'disk'), src, { embedder: toyEmbedder(), vectorType: 'float32', index: { kind: 'none' } });
+  const ram = await buildMemory(path.join(d, 'ram'), rows, { embedder: toyEmbedder(), index: { kind: 'exact' } });
+  const disk = await openLanceMemory(path.join(d, 'disk'));
+  const source = { index: ram.index, caption: (r: number) => ram.entry(r).caption, size: ram.size };
+  for (const q of ['chest effusion seen', 'knee finding 3', 'brain finding 17', 'skin']) {
+    for (const mode of ['hierarchical', 'embedding'] as const) {
+      const o = { k: 6, mode, stages: { rerank: false } };
+      const want = await retrieve(source, q, vectorOf(q), o);
+      const got = await retrieveFromLance(disk, q, vectorOf(q), { ...o, search: { mode: 'exact' } });
+      assert.deepEqual(got.map((c) => c.row), want.map((c) => c.row), `${mode} "${q}"`);
+      got.forEach((c, i) => assert.ok(Math.abs(c.dense - want[i].dense) < 1e-5));
+    }
+  }
+  const bm = await retrieveFromLance(disk, 'effusion', vectorOf('effusion'), { k: 5, mode: 'bm25' });
+  assert.ok(bm.length === 5 && bm.every((c) => c.row % 9 === 0));
+  fs.rmSync(d, { recursive: true, force: true });
+});

@@ -69,8 +69,8 @@ export interface EngineProjection {
   peakRssGiB?: number;
   /** Queries per second for a batch of queries. */
   qps?: number;
-  /** Fitted growth exponents (build, disk, rss, qps) and their basis. */
-  exponents: Record<string, { b: number; basis: PowerFit['basis'] }>;
+  /** Fitted growth exponent and its basis, per quantity (`build_s`, `disk_bytes`, `peak_rss_mib`, `qps`). */
+  exponents: Record<string, Pick<PowerFit, 'b' | 'basis'>>;
 }
 
 /** The parts of a `bench/memory/scale.ts` result file a projection reads. */

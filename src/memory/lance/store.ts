@@ -328,7 +328,15 @@ async function buildIndexes(table: lancedb.Table, index: Required<LanceIndexOpti
   }
 }
 
-/** Options of {@link LanceMemory.search}. */
+/** One hit of {@link LanceMemory.bm25}. */
+export interface Bm25Hit {
+  /** Row in the memory. */
+  row: number;
+  /** BM25 score of its caption. */
+  bm25: number;
+}
+
+/** Options of {@link LanceMemory.searchBatch}. */
 export interface LanceSearchOptions {
   /** `exact` (every vector, chunked matrix products on the tensor backend) or `index` (IVF-PQ, refined). Default `index` when built, else `exact`. */
   mode?: 'exact' | 'index';
@@ -473,7 +481,7 @@ export class LanceMemory {
   }
 
   /** The `k` rows whose captions score highest by BM25 (LanceDB's full-text index) against `text`. */
-  async bm25(text: string, k: number): Promise<{ row: number; bm25: number }[]> {
+  async bm25(text: string, k: number): Promise<Bm25Hit[]> {
     const res = await this.table.search(text, 'fts').limit(k).select(['row', '_score']).toArray();
     return res.map((r) => ({ row: Number(r.row), bm25: Number(r._score) }));
   }

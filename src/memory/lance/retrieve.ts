@@ -1,0 +1,44 @@
+/**
+ * The multi-stage retrieval (paper §3.2) over an on-disk memory: the same stages as
+ * `retrieve` (dense with the tie-robust threshold → visual rerank → caption de-duplication →
+ * BM25 gate), with the dense stage searched exactly on the tensor backend or by the IVF-PQ index,
+ * captions read from the table for the candidates only, and the `bm25` ablation mode answered by
+ * LanceDB's full-text index over the whole memory.
+ */
+import { bm25Gate } from '../retrieval/bm25-gate';
+import { sortByRank, type Candidate } from '../retrieval/candidate';
+import { dedupByCaption } from '../retrieval/dedup';
+import type { RetrievalOptions } from '../retrieval/pipeline';
+import { visualRerank, type VisualScorer } from '../retrieval/visual';
+import type { LanceMemory, LanceSearchOptions } from './store';
+
+/** Options of {@link retrieveFromLance}: the pipeline's options plus how the dense stage searches. */
+export interface LanceRetrievalOptions extends Omit<RetrievalOptions, 'dropTextOnly'> {
+  /** Dense-stage search: `exact` (every vector) or `index` (IVF-PQ); default as {@link LanceMemory.searchBatch}. */
+  search?: LanceSearchOptions;
+  /** After the rerank, drop candidates whose S_v is NaN (no image). Default true. */
+  dropTextOnly?: boolean;
+}
+
+/** Runs the retrieval pipeline for one query over an on-disk memory (`queryVector` = its normalised text embedding). */
+export async function retrieveFromLance(memory: LanceMemory, query: string, queryVector: Float32Array, options: LanceRetrievalOptions, scorer?: VisualScorer): Promise<Candidate[]> {
+  const mode = options.mode ?? 'hierarchical';
+  const k = options.k;
+  if (mode === 'bm25') return (await memory.bm25(query, k)).map((h) => ({ row: h.row, dense: NaN, bm25: h.bm25 }));
+  if (mode !== 'hierarchical' && mode !== 'embedding') throw new Error(`retrieval option "mode" must be hierarchical, embedding or bm25, got ${JSON.stringify(mode)}`);
+  let cands = await memory.denseCandidates(queryVector, k, { ...options.search, overFetch: options.overFetch });
+  if (mode === 'embedding') return cands.slice(0, k);
+  const st = options.stages ?? {};
+  if (st.rerank !== false) {
+    if (!scorer) throw new Error('retrieval: the rerank stage needs a visual scorer (or set stages.rerank to false)');
+    cands = await visualRerank(query, cands, scorer);
+    if (options.dropTextOnly !== false) cands = cands.filter((c) => !Number.isNaN(c.visual));
+  }
+  const rows = cands.map((c) => c.row);
+  const entries = await memory.entries(rows);
+  const captions = new Map(rows.map((r, i) => [r, entries[i].caption]));
+  const captionOf = (r: number) => captions.get(r)!;
+  if (st.dedup !== false) cands = dedupByCaption(cands, captionOf, options.kv ?? 2);
+  if (st.bm25Gate !== false) cands = bm25Gate(query, cands, captionOf, k, { k1: options.k1, b: options.b });
+  return sortByRank(cands).slice(0, st.bm25Gate === false ? undefined : k);
+}
