@@ -19,7 +19,7 @@ import { fitGaussian, gaussianLogProb, routeImages } from '../src/methods/diki';
 import { loadCheckpoint } from '../src/model/checkpoint';
 import type { ModelConfigInput } from '../src/model/config';
 import type { DualEncoderLike } from '../src/model/types';
-import type { TaskContext } from '../src/train/plugin';
+import type { TaskContext, TrainerPlugin } from '../src/train/plugin';
 import { classificationLoss } from '../src/train/task-loss';
 import { trainOnTask } from '../src/train/trainer';
 import { fakeTokenizer } from './fixtures/model/test-helpers';
@@ -173,18 +173,21 @@ test('diki oracle: task Gaussians, log-likelihoods, routing, weights and routed 
   model.dispose();
 });
 
-test('diki: trains only the current task\'s prefixes (pretrained weights and earlier prefixes never move), resumes from its state, frees its tensors', async () => {
+test('diki: trains only the current task\'s prefixes (pretrained weights and earlier prefixes never move), resumes from its state, keeps its per-step tensor count, frees its tensors', async () => {
   const model = await tinyModel();
   const start = tf.memory().numTensors;
   const before = new Map([...model.namedVariables()].map(([k, v]) => [k, v.dataSync().slice()]));
-  const trainer = { steps: 2, batchSize: 8, lr: 1e-2, warmup: 0, labelSmoothing: 0.2 };
+  const trainer = { steps: 3, batchSize: 8, lr: 1e-2, warmup: 0, labelSmoothing: 0.2 };
+  const counts: number[] = [];
+  const probe: TrainerPlugin = { name: 'probe', afterStep: (c) => { if (c.task.taskIndex === 1) counts.push(tf.memory().numTensors); } };
   const method: ContinualMethod = createMethod('diki', { prefixLength: 2, maxTasks: 2, depth: 1 });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'primed-diki-'));
   try {
     await trainOnTask(model, { taskIndex: 0, dataset: tasks[0] }, { ...trainer, plugins: [method] });
     const prefix = (t: number) => model.namedVariables().get(`diki.task${t}.layer0.prefix`)!.dataSync().slice();
     const task0 = prefix(0);
-    await trainOnTask(model, { taskIndex: 1, dataset: tasks[1] }, { ...trainer, plugins: [method] });
+    await trainOnTask(model, { taskIndex: 1, dataset: tasks[1] }, { ...trainer, plugins: [method, probe] });
+    assert.equal(new Set(counts.slice(1)).size, 1, `tensors per step: ${counts}`);
     for (const [k, v] of before) assert.deepEqual(model.namedVariables().get(k)!.dataSync(), v, `${k} moved`);
     assert.deepEqual(prefix(0), task0, 'task 0\'s prefix is untouched by task 1');
     assert.ok(maxAbsDiff(prefix(1), new Float32Array(prefix(1).length)) > 0, 'task 1\'s prefix was trained');
