@@ -231,14 +231,16 @@ export async function showComponentAblations(nb: NotebookContext, plan: Ablation
     const ran = plan.componentRows.filter((r) => r.ablation !== DEFAULT_ABLATION && plan.result(r.ablation, benchmark, order) && base[2] !== null);
     if (!ran.length) continue;
     const paperBase = fullRow[paperSequenceKey('HMT', order)];
-    await showFigure(methodComparisonFigure({
+    const fig = methodComparisonFigure({
       title: `Table 10: change in Last vs full PRIMED (${sequenceLabel(benchmark, order)} vs the paper's HMT-${order})`,
-      categories: ran.map((r) => `${r.aspect}: ${r.setting}`),
+      // two short lines per bar group, horizontal: a dozen rotated "aspect: setting" labels would be cut off
+      categories: ran.map((r) => `${r.aspect}<br>${r.setting}`),
       methods: [
         { name: 'ours ΔLast', values: ran.map((r) => (ourTriple(plan.result(r.ablation, benchmark, order), 'HMT')[2] ?? 0) - (base[2] ?? 0)) },
         { name: 'paper ΔLast', values: ran.map((r) => (r.paper[paperSequenceKey('HMT', order)][2] ?? 0) - (paperBase[2] ?? 0)) },
       ],
       valueLabel: 'change in Last vs full PRIMED (points)',
-    }));
+    });
+    await showFigure({ ...fig, layout: { ...fig.layout, width: Math.max(900, 90 * ran.length), xaxis: { ...(fig.layout.xaxis as object), tickangle: 0 }, legend: { orientation: 'h', y: -0.2 } } });
   }
 }

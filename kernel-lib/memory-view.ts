@@ -67,8 +67,15 @@ export function memoryByDomain(memory: Memory): DomainCount[] {
     .map(([domain, c]) => ({ domain: domain, 'image–caption pairs': c.images, 'text-only captions': c.textOnly }));
 }
 
-/** S_v of memory rows under `model` (its image and text towers): the rerank stage's score; text-only rows score NaN. */
+/**
+ * S_v of memory rows under `model` (its image and text towers): the rerank stage's score; text-only
+ * rows score NaN. Its id is the one the training pipeline gives the same model's scorer, so the
+ * reference sets it builds are the pipeline's cached ones.
+ */
 export function memoryVisualScorer(model: DualEncoder, memory: Memory): VisualScorer {
+  // from the package index, loaded on first use (importing kernel-lib touches no model code)
+  const lib = require('../src/index') as typeof import('../src/index');
+  const id = lib.visualScorerId(lib.modelEmbedderId(model), model.preset.preprocess);
   return modelVisualScorer(model, async (rows) => {
     const pp = model.preset.preprocess;
     const withImage: number[] = [];
@@ -86,5 +93,5 @@ export function memoryVisualScorer(model: DualEncoder, memory: Memory): VisualSc
       at += c.length;
     }
     return { rows: withImage, pixels: pixels };
-  });
+  }, id);
 }

@@ -241,6 +241,10 @@ export function adoptExecuted(executed: string, source: string): { bytes: number
   if (stamp.status !== 'ok') throw new Error(`${executed}: its run ended "${stamp.status}"; fix it and run it again`);
   const differs = run.cells.length !== src.cells.length || run.cells.some((c, i) => c.cell_type !== src.cells[i].cell_type || cellSource(c) !== cellSource(src.cells[i]));
   if (differs) throw new Error(`${source} changed since ${executed} ran (or the other way round): run it again`);
+  // A copy whose run ended ok ran every code cell, in order, in one fresh kernel (run.sh stops at the
+  // first failure); run.sh numbers them, and this numbers a copy from before it did.
+  let count = 0;
+  for (const cell of run.cells) if (cell.cell_type === 'code') cell.execution_count ??= ++count;
   for (const cell of run.cells) {
     for (const o of cell.outputs ?? []) {
       const plain = o.data?.['text/plain'];

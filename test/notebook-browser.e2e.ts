@@ -48,6 +48,8 @@ test('00-quickstart in the classic Notebook in headless Chromium: cells run, a p
     assert.equal(built.status, 0, `npm run build failed: ${built.stderr || built.stdout}`);
   }
   assert.ok(fs.existsSync(path.join(repo, 'dist/kernel-lib/index.js')), 'dist/ is missing after npm run build');
+  // The committed notebook carries its outputs (and their stamp): running it here must not save over it.
+  const committed = fs.readFileSync(path.join(repo, NOTEBOOK));
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'primed-browser-'));
   const kernelDir = path.join(tmp, 'jupyter', 'kernels', 'tslab');
   fs.mkdirSync(kernelDir, { recursive: true });
@@ -93,6 +95,8 @@ test('00-quickstart in the classic Notebook in headless Chromium: cells run, a p
       },
       { timeout: 120_000 },
     );
+    // no autosave: the notebook file is the committed source
+    await page.evaluate(() => (window as unknown as { Jupyter: { notebook: { set_autosave_interval(ms: number): void } } }).Jupyter.notebook.set_autosave_interval(0));
     type Probe = { running: boolean; error: string | null; progressOutputs: number; progressText: string };
     for (let i = 0; i <= LAST_CELL; i++) {
       const code = await page.evaluate((n) => {
@@ -152,4 +156,5 @@ test('00-quickstart in the classic Notebook in headless Chromium: cells run, a p
     await new Promise((r) => (proc.exitCode !== null ? r(undefined) : proc.once('exit', r)));
     fs.rmSync(tmp, { recursive: true, force: true });
   }
+  assert.ok(fs.readFileSync(path.join(repo, NOTEBOOK)).equals(committed), `${NOTEBOOK} was saved over while the test ran it`);
 });
