@@ -6,6 +6,9 @@ import * as path from 'node:path';
 import { initBackend } from '../src/backend';
 import { buildLanceMemory, addToLanceMemory, openLanceMemory } from '../src/memory/lance/store';
 import { openMemory } from '../src/memory/store';
+import { buildMemory } from '../src/memory/build';
+import { retrieve } from '../src/memory/retrieval/pipeline';
+import { retrieveFromLance } from '../src/memory/lance/retrieve';
 import { fromHalf, toHalf } from '../src/memory/lance/half';
 import type { Embedder } from '../src/memory/types';
 import { Rng } from '../src/util/rng';
@@ -164,9 +167,6 @@ test('bad input is named and commits nothing; a wrong-dimension vector leaves ea
 });
 
 test('retrieval over an on-disk memory equals the in-RAM pipeline over the same entries (dense exact, dedup, BM25 gate)', async () => {
-  const { buildMemory } = await import('../src/memory/build');
-  const { retrieve } = await import('../src/memory/retrieval/pipeline');
-  const { retrieveFromLance } = await import('../src/memory/lance/retrieve');
   await initBackend();
   const d = tmp();
   // Repeated captions (identical vectors: ties at the threshold, and groups for the de-duplication).
