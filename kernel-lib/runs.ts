@@ -16,7 +16,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fork, type ChildProcess } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
-import type { EvaluateMGTILOptions, MGTILResult } from '../src/cells';
+import type { EvaluateMGTILOptions, MGTILResult } from '../src/experiment';
 import type { ModelPreset } from '../src/model/presets';
 import type { DualEncoderLike } from '../src/model/types';
 import type { Memory } from '../src/memory/store';
@@ -28,7 +28,7 @@ import type { ProgressEvent, ProgressSink } from '../src/util/progress';
  */
 function lib() {
   return {
-    ...(require('../src/cells') as typeof import('../src/cells')),
+    ...(require('../src/experiment') as typeof import('../src/experiment')),
     ...(require('../src/eval/protocol') as typeof import('../src/eval/protocol')),
     ...(require('../src/benchmarks') as typeof import('../src/benchmarks')),
     ...(require('../src/backend') as typeof import('../src/backend')),

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, describeBackend } from '../src/backend';
 import { loadBenchmarkTasks } from '../src/benchmarks';
-import { trainTask } from '../src/cells';
+import { trainTask } from '../src/experiment';
 import { loadMiniModel } from '../src/foundation';
 import { EWC_DEFAULTS, estimateFisher } from '../src/methods/ewc';
 import { ewcPenalty } from '../src/train/losses';

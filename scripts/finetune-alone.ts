@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { initBackend, describeBackend } from '../src/backend';
 import { loadBenchmarkTasks } from '../src/benchmarks';
-import { trainTask } from '../src/cells';
+import { trainTask } from '../src/experiment';
 import { classify } from '../src/eval/classify';
 import { loadMiniModel } from '../src/foundation';
 import { writeJsonAtomic } from '../src/util/fs';

@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-export * from './cells';
+export * from './experiment';
 export * from './backend';
 export * from './model';
 export * from './model/tokenizers';
@@ -35,6 +35,7 @@ export * from './memory';
 export * from './foundation';
 export * from './recipes';
 export * from './pipeline/reference';
+export * from './pipeline/retrieval-plugin';
 export * from './report';
 export * from './paper';
 export * from './util/rng';

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { distill, loadMemory, trainTask, modelIdentity } from '../src/cells';
+import { distill, loadMemory, trainTask, modelIdentity } from '../src/experiment';
 import { initBackend } from '../src/backend';
 import { loadBenchmarkTasks } from '../src/benchmarks';
 import { loadMiniModel } from '../src/foundation';

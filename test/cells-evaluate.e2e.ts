@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { evaluateMGTIL } from '../src/cells';
+import { evaluateMGTIL } from '../src/experiment';
 import { initBackend } from '../src/backend';
 
 const STEPS = 2;

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { distill, evaluateMGTIL, type MGTILResult } from '../src/cells';
+import { distill, evaluateMGTIL, type MGTILResult } from '../src/experiment';
 import { initBackend } from '../src/backend';
 import { loadBenchmarkTasks } from '../src/benchmarks';
 import { loadMiniModel } from '../src/foundation';

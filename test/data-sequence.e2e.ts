@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { evaluateMGTIL } from '../src/cells';
+import { evaluateMGTIL } from '../src/experiment';
 import { command as evaluateCommand } from '../src/cli/evaluate';
 import { runCaptured } from './helpers/cli';
 import { makeWorld, png } from './helpers/sequence';

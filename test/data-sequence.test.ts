@@ -13,7 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { checkTaskData, formatDataReport, getBenchmark, loadBenchmarkTasks, readTaskSequence, taskFromFolder, taskFromManifest } from '../src/benchmarks';
 import { checkPoolDomains, findTaskImagesInMemory } from '../src/pipeline/sequence-checks';
-import { distill } from '../src/cells';
+import { distill } from '../src/experiment';
 import { loadMiniModel } from '../src/foundation';
 import type { Memory } from '../src/memory/store';
 import { buildMemory } from '../src/memory/build';

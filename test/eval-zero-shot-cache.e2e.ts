@@ -16,7 +16,7 @@ import { runProtocol, type ProtocolLearner, type ProtocolResult, type TaskEvalua
 import { openZeroShotCache, zeroShotCacheFile, zeroShotKey, zeroShotKeyParts, type ZeroShotKeyParts } from '../src/eval/zero-shot-cache';
 import { loadBenchmarkTasks } from '../src/benchmarks';
 import { loadMiniModel } from '../src/foundation';
-import { evaluateMGTIL } from '../src/cells';
+import { evaluateMGTIL } from '../src/experiment';
 import type { ClassificationDataset } from '../src/data/types';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'primed-zs-cache-'));

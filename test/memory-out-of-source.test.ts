@@ -10,7 +10,7 @@ import { buildMiniCorpus, rawImageOf } from '../src/data/mini-corpus';
 import { miniMgtil } from '../src/benchmarks/mini-mgtil';
 import { loadTask } from '../src/benchmarks/load';
 import { bundledDataDir } from '../src/data/bundled';
-import { evaluateMGTIL } from '../src/cells';
+import { evaluateMGTIL } from '../src/experiment';
 
 const hash = (px: Uint8Array) => createHash('sha1').update(px).digest('hex');
 

@@ -6,7 +6,7 @@ import { initBackend } from '../src/backend';
 import { createModel, getPreset } from '../src/model';
 import { buildMiniVocab } from '../src/model/tokenizers';
 import { pretrainClip, type PretrainPair } from '../src/train/pretrain';
-import { modelIdentity } from '../src/cells';
+import { modelIdentity } from '../src/experiment';
 import { defaultRecipe, resolveRecipe, MINI_RECIPE_RUN } from '../src/recipes';
 import { Rng } from '../src/util/rng';
 

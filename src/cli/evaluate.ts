@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeBackend, initBackend, type BackendName } from '../backend';
-import { evaluateMGTIL, type MGTILResult } from '../cells';
+import { evaluateMGTIL, type MGTILResult } from '../experiment';
 import { METHOD_NAMES, METHOD_SPECS } from '../methods';
 import { loadCheckpoint, loadModel } from '../model/checkpoint';
 import type { DualEncoderLike } from '../model/types';

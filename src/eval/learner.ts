@@ -14,9 +14,6 @@ import { readWeightsFile, writeWeightsFile, snapshotWeights, restoreWeights, dis
 import { classify } from './classify';
 import type { ProtocolLearner, TaskEvaluation } from './protocol';
 
-/** Prepares whatever a method needs before task `t` (e.g. PRIMED's retrieved reference set). */
-export type BeforeTaskHook = (taskIndex: number, model: DualEncoderLike) => Promise<void> | void;
-
 /** Options of {@link createMethodLearner}. */
 export interface MethodLearnerOptions {
   /** The student; trained in place. */
@@ -27,12 +24,15 @@ export interface MethodLearnerOptions {
   method: ContinualMethod;
   /** Trainer options (steps, batch size, learning rate, seed...); `plugins` and `checkpointDir` are set here. */
   trainer: Omit<TrainerOptions, 'plugins' | 'checkpointDir' | 'progress'>;
+  /**
+   * Plugins before the method: every event reaches them first. E.g. the retrieval plugin
+   * (`retrievalPlugin`), whose `beforeTask` prepares the reference set the method distils on.
+   */
+  beforeMethod?: TrainerOptions['plugins'];
   /** Extra plugins after the method (loggers, live displays). */
   plugins?: TrainerOptions['plugins'];
   /** Where mid-task checkpoints go (`<dir>/task-<t>`); default none (a killed task restarts). */
   checkpointDir?: string;
-  /** Called before training each task. */
-  beforeTask?: BeforeTaskHook;
   /** Images per evaluation batch. Default 128. */
   evalBatchSize?: number;
   /**
@@ -78,10 +78,9 @@ export function createMethodLearner(options: MethodLearnerOptions): ProtocolLear
     async train(taskIndex, signal) {
       // An earlier task's checkpoint is no longer needed once the next task starts.
       if (options.checkpointDir && taskIndex > 0) fs.rmSync(taskCheckpoint(taskIndex - 1)!, { recursive: true, force: true });
-      await options.beforeTask?.(taskIndex, model);
       await trainOnTask(model, { taskIndex, dataset: tasks[taskIndex] }, {
         ...options.trainer,
-        plugins: [method, ...(options.plugins ?? [])],
+        plugins: [...(options.beforeMethod ?? []), method, ...(options.plugins ?? [])],
         checkpointDir: taskCheckpoint(taskIndex),
         progress: signal.progress,
       });
