@@ -123,6 +123,10 @@ test('diki oracle: the training loss and its gradient w.r.t. the task\'s prefixe
     });
     tf.dispose([images, ids, value, ...Object.values(grads)]);
     assert.equal(tf.memory().numTensors, start, 'a training step through the extension leaks no tensors');
+    assert.throws(() => method.attach!(model, { taskIndex: 2, dataset: tasks[0] }), /method diki: task 2 is beyond option maxTasks \(2\); raise it/);
+    const other = model.clone();
+    assert.throws(() => method.attach!(other), /method diki: already attached to another model/);
+    other.dispose();
   } finally {
     method.dispose!();
     model.dispose();
