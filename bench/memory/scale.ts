@@ -40,6 +40,7 @@ const { values } = parseArgs({
     out: { type: 'string' },
     stage: { type: 'string' },
     seed: { type: 'string', default: '42' },
+    merge: { type: 'boolean' },
     m: { type: 'string', default: '16' },
     'ef-construction': { type: 'string', default: '128' },
     ef: { type: 'string', default: '128' },
@@ -319,8 +320,10 @@ async function main(): Promise<void> {
   }
   const out = values.out ?? `bench/results/memory-scale-${N >= 1e6 ? `${N / 1e6}m` : `${N / 1e3}k`}.json`;
   const engines = values.engines!.split(',');
-  const results: Record<string, unknown>[] = [];
-  const started = new Date().toISOString();
+  // --merge: keep the other engines' rows of an earlier run of the same size, replacing the ones re-run.
+  const earlier = values.merge && fs.existsSync(out) ? (JSON.parse(fs.readFileSync(out, 'utf8')) as { results: Record<string, unknown>[]; started: string }) : undefined;
+  const results: Record<string, unknown>[] = earlier ? earlier.results.filter((r) => !engines.includes(r.stage as string)) : [];
+  const started = earlier?.started ?? new Date().toISOString();
   const write = () =>
     writeJsonAtomic(out, {
       bench: 'memory-scale',
@@ -338,6 +341,7 @@ async function main(): Promise<void> {
     });
   if (!fs.existsSync(BASE) || !fs.existsSync(QUERIES)) results.push(runStage('gen'));
   if (!fs.existsSync(TRUTH) || engines.includes('exact')) results.push(runStage('exact'));
+  if (earlier) write();
   write();
   for (const e of engines.filter((x) => x !== 'exact')) {
     results.push(runStage(e));
