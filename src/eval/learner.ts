@@ -65,6 +65,7 @@ export function createMethodLearner(options: MethodLearnerOptions): ProtocolLear
   const taskCheckpoint = (t: number) => (options.checkpointDir ? path.join(options.checkpointDir, `task-${t}`) : undefined);
   const warn = options.onWarning ?? ((m: string) => process.stderr.write(`primed: warning: ${m}\n`));
   let justTrained: number | undefined;
+  method.attach?.(model); // before a saved state is restored into the model
   return {
     async evaluate(taskIndex: number): Promise<TaskEvaluation> {
       const r = await classify(model, tasks[taskIndex], { batchSize: evalBatchSize });
