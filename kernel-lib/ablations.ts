@@ -6,7 +6,7 @@
  */
 import * as path from 'node:path';
 import { paperTables, type FourSequences } from '../src/paper/index';
-import type { MGTILResult } from '../src/cells';
+import type { MGTILResult } from '../src/experiment';
 import { methodComparisonFigure } from '../src/report/figures';
 import { showFigure, showTable } from './display';
 import type { RunJob } from './runs';

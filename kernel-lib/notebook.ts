@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { defaultRecipe } from '../src/recipes';
 import { getBenchmark } from '../src/benchmarks/index';
 import type { Triple } from '../src/paper/index';
-import type { MGTILResult } from '../src/cells';
+import type { MGTILResult } from '../src/experiment';
 import { setup, type NotebookEnv, type Scale, type SetupOptions } from './setup';
 import { defaultWorkers, runJobs, type RunJob } from './runs';
 import { paperBenchmarkData } from './protocol';

@@ -13,7 +13,7 @@ import { defaultRecipe } from '../src/recipes';
 import { getBenchmark } from '../src/benchmarks/index';
 import { paperTables, type OrderedTriples } from '../src/paper/index';
 import { stableStringify } from '../src/util/fs';
-import type { MGTILResult } from '../src/cells';
+import type { MGTILResult } from '../src/experiment';
 import { retrievalSizeFigure } from '../src/report/figures';
 import { showFigure, showTable } from './display';
 import type { RunJob } from './runs';

@@ -11,7 +11,7 @@ import { METHODS, METHOD_LABEL, PAPER_ROW, PAPER_PER_DATASET_ROW, PAPER_ONLY_ROW
 import { ablationPlan, DEFAULT_ABLATION } from '../kernel-lib/ablations';
 import { siphonPlan } from '../kernel-lib/siphon-grid';
 import { paperTables } from '../src/paper/index';
-import type { MGTILResult } from '../src/cells';
+import type { MGTILResult } from '../src/experiment';
 
 test('notebook switches: defaults, and errors that name the variable and value', () => {
   assert.deepEqual(readNotebookSwitches({}, 'mini', 'mini-mgtil'), { steps: 150, plan: 'all', orders: ['I'] });
