@@ -72,6 +72,11 @@ const TRUTH = path.join(WORK, 'truth.json');
 const log = (s: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${s}\n`);
 const mib = (b: number) => b / 2 ** 20;
 const peakRssMib = () => process.resourceUsage().maxRSS / 1024;
+/** CPU seconds (user + system, all threads) this process has used: on a shared machine a steadier measure than wall time. */
+const cpuS = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 
 /** Reads rows [start, start + n) of the raw float32 base file. */
 function readRows(fd: number, start: number, n: number): Float32Array {
@@ -167,7 +172,7 @@ async function stageExact(): Promise<unknown> {
   );
   const s = (performance.now() - t) / 1000;
   writeJsonAtomic(TRUTH, hits.map((h) => Array.from(h.rows.slice(0, 10))));
-  return { engine: `primed exact (chunked matmul, tfjs ${info.name} backend)`, search_s: s, qps: NQ / s, recall_at_10: 1, peak_rss_mib: peakRssMib(), tieSetMean: hits.reduce((a, h) => a + h.rows.length, 0) / hits.length };
+  return { engine: `primed exact (chunked matmul, tfjs ${info.name} backend)`, search_s: s, qps: NQ / s, recall_at_10: 1, peak_rss_mib: peakRssMib(), cpu_s: cpuS(), tieSetMean: hits.reduce((a, h) => a + h.rows.length, 0) / hits.length };
 }
 
 async function stageLance(): Promise<unknown> {
@@ -201,6 +206,7 @@ async function stageLance(): Promise<unknown> {
     },
   };
   const marks: Record<string, number> = {};
+  const c0 = cpuS();
   const t0 = performance.now();
   await buildLanceMemory(dir, src, {
     embedder,
@@ -214,6 +220,7 @@ async function stageLance(): Promise<unknown> {
     log,
   });
   const build_s = (performance.now() - t0) / 1000;
+  const build_cpu_s = cpuS() - c0;
   const commitLabel = Object.keys(marks).find((k) => k.startsWith('commit rows') && !k.endsWith('done'))!;
   const m = await openLanceMemory(dir);
   const q = readQueries();
@@ -230,6 +237,7 @@ async function stageLance(): Promise<unknown> {
     engine: 'primed on-disk store (LanceDB 0.31.0, float16 vectors, IVF-PQ + refine)',
     params: { partitions: P.partitions, subVectors: P.subVectors, nprobes: P.nprobes, refineFactor: P.refineFactor, batchRows: 8192 },
     build_s,
+    build_cpu_s,
     validate_s: (marks['check source rows done'] - marks['check source rows']) / 1000,
     commit_s: (marks[`${commitLabel} done`] - marks[commitLabel]) / 1000,
     index_s: (marks['index done'] - marks['index']) / 1000,
@@ -238,18 +246,21 @@ async function stageLance(): Promise<unknown> {
     recall_at_10: recallAt10(hits.map((h) => h.rows), truth),
     exact_on_store: { queries: nqx, qps: nqx / exact_s, recall_at_10: recallAt10(exact.map((h) => h.rows), truth) },
     peak_rss_mib: peakRssMib(),
+    cpu_s: cpuS(),
   };
 }
 
 async function stageUsearch(): Promise<unknown> {
   const idx = new UsearchIndex(DIM, { m: P.m, efConstruction: P.efConstruction, ef: P.ef, quantization: 'f16', threads: P.threads });
   const fd = fs.openSync(BASE, 'r');
+  const c0 = cpuS();
   const t = performance.now();
   for (let s = 0; s < HN; s += 50_000) {
     idx.add(readRows(fd, s, Math.min(50_000, HN - s)));
     log(`usearch ${Math.min(HN, s + 50_000)}/${HN}`);
   }
   const build_s = (performance.now() - t) / 1000;
+  const build_cpu_s = cpuS() - c0;
   const q = readQueries();
   const t1 = performance.now();
   const hits = idx.searchBatch(q, 10);
@@ -258,24 +269,26 @@ async function stageUsearch(): Promise<unknown> {
   fs.mkdirSync(dir, { recursive: true });
   idx.save(dir);
   const truth = HN === N ? (JSON.parse(fs.readFileSync(TRUTH, 'utf8')) as number[][]) : await subsetTruth(q);
-  return { engine: 'primed usearch index (usearch 2.26.2, f16, batch add)', rows: HN, params: { m: P.m, efConstruction: P.efConstruction, ef: P.ef, threads: P.threads }, build_s, disk_bytes: dirBytes(dir), qps: NQ / search_s, recall_at_10: recallAt10(hits.map((h) => h.rows), truth), peak_rss_mib: peakRssMib() };
+  return { engine: 'primed usearch index (usearch 2.26.2, f16, batch add)', rows: HN, params: { m: P.m, efConstruction: P.efConstruction, ef: P.ef, threads: P.threads }, build_s, build_cpu_s, disk_bytes: dirBytes(dir), qps: NQ / search_s, recall_at_10: recallAt10(hits.map((h) => h.rows), truth), peak_rss_mib: peakRssMib(), cpu_s: cpuS() };
 }
 
 async function stageHnswlibNode(): Promise<unknown> {
   const idx = new HnswIndex(DIM, { m: P.m, efConstruction: P.efConstruction, ef: P.ef });
   const fd = fs.openSync(BASE, 'r');
+  const c0 = cpuS();
   const t = performance.now();
   for (let s = 0; s < HN; s += 10_000) {
     idx.add(readRows(fd, s, Math.min(10_000, HN - s)));
     if ((s / 10_000) % 5 === 0) log(`hnswlib-node ${Math.min(HN, s + 10_000)}/${HN}`);
   }
   const build_s = (performance.now() - t) / 1000;
+  const build_cpu_s = cpuS() - c0;
   const q = readQueries();
   const t1 = performance.now();
   const hits = Array.from({ length: NQ }, (_, i) => idx.search(q.subarray(i * DIM, (i + 1) * DIM), 10).rows);
   const search_s = (performance.now() - t1) / 1000;
   const truth = HN === N ? (JSON.parse(fs.readFileSync(TRUTH, 'utf8')) as number[][]) : await subsetTruth(q);
-  return { engine: 'hnswlib-node 3.0.0 (single-threaded addPoint)', rows: HN, params: { m: P.m, efConstruction: P.efConstruction, ef: P.ef, threads: 1 }, build_s, qps: NQ / search_s, recall_at_10: recallAt10(hits, truth), peak_rss_mib: peakRssMib() };
+  return { engine: 'hnswlib-node 3.0.0 (single-threaded addPoint)', rows: HN, params: { m: P.m, efConstruction: P.efConstruction, ef: P.ef, threads: 1 }, build_s, build_cpu_s, qps: NQ / search_s, recall_at_10: recallAt10(hits, truth), peak_rss_mib: peakRssMib(), cpu_s: cpuS() };
 }
 
 /** Exact top-10 over the first HN rows (cached), when HNSW engines run on a subset. */

@@ -3,7 +3,7 @@
 Usage: /usr/bin/python3 bench/memory/scale_peer.py <engine> <base.f32> <queries.f32> <truth.json> <rows> <dim> <params-json>
 engine: faiss-ivfpq (IndexIVFPQ + IndexRefineFlat, inner product), faiss-hnsw (IndexHNSWFlat),
 faiss-flat (IndexFlatIP, exact), hnswlib (python3-hnswlib, space ip). Prints one JSON line:
-build seconds, disk bytes of the saved index, queries/s for the whole pool (one batch call),
+build seconds (wall and CPU), disk bytes of the saved index, queries/s for the whole pool (one batch call),
 recall@10 against truth.json, peak RSS (MiB). The base file is memory-mapped and added in blocks.
 """
 import json
@@ -24,6 +24,7 @@ def main() -> None:
     truth = json.load(open(truth_f))
     block = 100_000
     t = time.perf_counter()
+    cpu0 = time.process_time()
     disk = None
     if engine == "hnswlib":
         import hnswlib
@@ -33,6 +34,7 @@ def main() -> None:
         for s in range(0, rows, block):
             index.add_items(np.ascontiguousarray(base[s:s + block]), np.arange(s, min(rows, s + block)))
         build_s = time.perf_counter() - t
+        build_cpu_s = time.process_time() - cpu0
         index.set_ef(params["ef"])
         t = time.perf_counter()
         found, _ = index.knn_query(queries, k=10, num_threads=threads)
@@ -61,6 +63,7 @@ def main() -> None:
         for s in range(0, rows, block):
             index.add(np.ascontiguousarray(base[s:s + block]))
         build_s = time.perf_counter() - t
+        build_cpu_s = time.process_time() - cpu0
         if engine == "faiss-ivfpq":
             ivf.nprobe = params["nprobes"]
             index.k_factor = params["refineFactor"]
@@ -76,7 +79,8 @@ def main() -> None:
         name = f"faiss {faiss.__version__} " + {"faiss-ivfpq": "IndexIVFPQ + IndexRefineFlat", "faiss-hnsw": "IndexHNSWFlat", "faiss-flat": "IndexFlatIP (exact)"}[engine]
     nq = len(truth)
     recall = float(np.mean([len(set(found[i][:10].tolist()) & set(truth[i][:10])) / 10 for i in range(nq)]))
-    print(json.dumps({"engine": name, "rows": rows, "threads": threads, "build_s": build_s, "disk_bytes": disk, "qps": queries.shape[0] / search_s,
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    print(json.dumps({"engine": name, "rows": rows, "threads": threads, "build_s": build_s, "build_cpu_s": build_cpu_s, "cpu_s": ru.ru_utime + ru.ru_stime, "disk_bytes": disk, "qps": queries.shape[0] / search_s,
                       "recall_at_10": recall, "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 

@@ -61,15 +61,17 @@ export interface EngineProjection {
   rows: number;
   /** Measured sizes the projection rests on. */
   measuredRows: number[];
-  /** Build hours on the measured machine's cores. */
+  /** Build hours (wall) on the measured machine's cores. */
   buildHours?: number;
+  /** Build CPU-hours (all threads; wall hours on N free cores ≈ this / N): steadier than wall time on a shared machine. */
+  buildCpuHours?: number;
   /** Disk, GB (10^9 bytes). */
   diskGB?: number;
   /** Peak resident memory, GiB. */
   peakRssGiB?: number;
   /** Queries per second for a batch of queries. */
   qps?: number;
-  /** Fitted growth exponent and its basis, per quantity (`build_s`, `disk_bytes`, `peak_rss_mib`, `qps`). */
+  /** Fitted growth exponent and its basis, per quantity projected (`build_s`, `build_cpu_s`, `disk_bytes`, `peak_rss_mib`, `qps`). */
   exponents: Record<string, Pick<PowerFit, 'b' | 'basis'>>;
 }
 
@@ -85,32 +87,47 @@ export interface ScaleResultFile {
     rows?: number;
     /** Build seconds. */
     build_s?: number;
+    /** Build CPU seconds (all threads). */
+    build_cpu_s?: number;
     /** Disk bytes. */
     disk_bytes?: number | null;
     /** Peak RSS, MiB. */
     peak_rss_mib?: number;
     /** Queries per second. */
     qps?: number;
-    /** Set when the stage failed. */
+    /** Set when the stage failed or did not finish. */
     error?: string;
+    /** The stage did not finish, but the quantities it records (e.g. disk bytes of what it wrote) were measured. */
+    partial?: boolean;
   }[];
 }
 
-/** Projects engine `stage` to `rows` entries from every result file that measured it. */
-export function projectEngine(files: ScaleResultFile[], stage: string, rows: number): EngineProjection {
-  const runs = files.flatMap((f) => f.results.filter((r) => r.stage === stage && !r.error).map((r) => ({ ...r, rows: r.rows ?? f.rows })));
+/** A quantity of a scale result row. */
+export type ScaleQuantity = 'build_s' | 'build_cpu_s' | 'disk_bytes' | 'peak_rss_mib' | 'qps';
+
+/**
+ * Projects engine `stage` to `rows` entries from every result file that measured it. Quantities
+ * measured at two or more sizes are fitted; from a single size only those in `fromOneSize` are
+ * projected (costs in proportion to rows, queries/s in inverse proportion), since the right law
+ * depends on the engine: disk and an exhaustive scan's work grow with rows, a streaming search's
+ * RSS does not, an HNSW search's cost grows about with log(rows). Default: build and disk.
+ */
+export function projectEngine(files: ScaleResultFile[], stage: string, rows: number, fromOneSize: ScaleQuantity[] = ['build_s', 'build_cpu_s', 'disk_bytes']): EngineProjection {
+  const runs = files.flatMap((f) => f.results.filter((r) => r.stage === stage && (!r.error || r.partial)).map((r) => ({ ...r, rows: r.rows ?? f.rows })));
   if (runs.length === 0) throw new Error(`no measured run of ${stage}`);
   const out: EngineProjection = { stage, rows, measuredRows: [...new Set(runs.map((r) => r.rows))].sort((a, b) => a - b), exponents: {} };
-  const one = (key: 'build_s' | 'disk_bytes' | 'peak_rss_mib' | 'qps', scale: number): number | undefined => {
+  const one = (key: ScaleQuantity, scale: number): number | undefined => {
     const samples = runs.filter((r) => typeof r[key] === 'number' && (r[key] as number) > 0).map((r) => ({ rows: r.rows, value: r[key] as number }));
     if (samples.length === 0) return undefined;
     const fit = fitPowerLaw(samples);
+    if (fit.basis === 'proportional' && !fromOneSize.includes(key)) return undefined;
     // Queries/s falls with size: with one size, assume it falls in proportion (exhaustive-scan-like), the cautious case.
     const f = key === 'qps' && fit.basis === 'proportional' ? { ...fit, a: samples[0].value * samples[0].rows, b: -1 } : fit;
     out.exponents[key] = { b: f.b, basis: f.basis };
     return projectAt(f, rows) * scale;
   };
   out.buildHours = one('build_s', 1 / 3600);
+  out.buildCpuHours = one('build_cpu_s', 1 / 3600);
   out.diskGB = one('disk_bytes', 1e-9);
   out.peakRssGiB = one('peak_rss_mib', 1 / 1024);
   out.qps = one('qps', 1);

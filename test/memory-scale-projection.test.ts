@@ -1,0 +1,50 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fitPowerLaw, projectAt, projectEngine } from '../src/memory/scale-projection';
+import { readScaleFiles, renderScaleSection, SCALE_BEGIN, SCALE_END } from '../bench/memory/scale-report';
+
+test('the power-law fit recovers known growth and projects it', () => {
+  // build seconds = 3e-4 · rows^1.1 at 1M, 2M, 5M
+  const fit = fitPowerLaw([1e6, 2e6, 5e6].map((rows) => ({ rows, value: 3e-4 * rows ** 1.1 })));
+  assert.equal(fit.basis, 'fit');
+  assert.ok(Math.abs(fit.b - 1.1) < 1e-9);
+  assert.ok(Math.abs(projectAt(fit, 18e6) / (3e-4 * 18e6 ** 1.1) - 1) < 1e-9);
+  // By hand: 1,000 s at 1M and 2,000 s at 2M is b = 1, so 18M takes 18,000 s = 5 h.
+  const lin = fitPowerLaw([{ rows: 1e6, value: 1000 }, { rows: 2e6, value: 2000 }]);
+  assert.ok(Math.abs(lin.b - 1) < 1e-12);
+  assert.ok(Math.abs(projectAt(lin, 18e6) - 18_000) < 1e-6);
+  // One size: proportional growth, stated as such.
+  const one = fitPowerLaw([{ rows: 1e6, value: 2e9 }]);
+  assert.deepEqual({ b: one.b, basis: one.basis }, { b: 1, basis: 'proportional' });
+  assert.equal(projectAt(one, 18e6), 36e9);
+});
+
+test('projectEngine: hours, GB and GiB from a result file; from one size only the quantities asked for (queries/s inversely)', () => {
+  const file = { rows: 1e6, results: [{ stage: 'lance', build_s: 1800, build_cpu_s: 720, disk_bytes: 2.2e9, peak_rss_mib: 1024, qps: 90 }, { stage: 'lance-x', error: 'exited with 1' }] };
+  const p = projectEngine([file], 'lance', 18e6, ['build_s', 'build_cpu_s', 'disk_bytes', 'peak_rss_mib', 'qps']);
+  assert.equal(p.buildCpuHours, 3.6); // 720 CPU-s × 18 / 3,600
+  assert.equal(p.buildHours, 9); // 1,800 s × 18 / 3,600
+  assert.ok(Math.abs(p.diskGB! - 39.6) < 1e-9);
+  assert.equal(p.peakRssGiB, 18);
+  assert.equal(p.qps, 5); // 90 × 1M / 18M
+  const def = projectEngine([file], 'lance', 18e6);
+  assert.deepEqual([def.peakRssGiB, def.qps], [undefined, undefined], 'RSS and queries/s are not extrapolated from one size by default');
+  assert.throws(() => projectEngine([], 'lance', 18e6), /no measured run of lance/);
+  // A stage that did not finish counts only with what it measured (partial), never as a failure's zeros.
+  const part = projectEngine([{ rows: 1e6, results: [{ stage: 'lance', error: 'not finished', partial: true, disk_bytes: 2e9 }] }], 'lance', 18e6);
+  assert.deepEqual([part.diskGB, part.buildHours, part.qps], [36, undefined, undefined]);
+  assert.throws(() => projectEngine([{ rows: 1e6, results: [{ stage: 'lance', error: 'exited with 1', build_s: 5 }] }], 'lance', 18e6), /no measured run/);
+});
+
+test('bench/README.md\'s memory-at-scale section is the one the result files give', () => {
+  const dir = path.join(__dirname, '..', 'bench', 'results');
+  const files = readScaleFiles(dir);
+  assert.ok(files.length > 0, 'bench/results holds memory-scale-*.json');
+  const readme = fs.readFileSync(path.join(__dirname, '..', 'bench', 'README.md'), 'utf8');
+  const a = readme.indexOf(SCALE_BEGIN);
+  const b = readme.indexOf(SCALE_END);
+  assert.ok(a >= 0 && b > a, 'bench/README.md has the generated section');
+  assert.equal(readme.slice(a + SCALE_BEGIN.length + 1, b - 1), renderScaleSection(files), 'regenerate it with npx tsx bench/memory/summarize-scale.ts');
+});
