@@ -26,7 +26,8 @@ for order in $orders; do
       fi
       echo "$(date -u +%H:%M:%S) start $out"
       nice -n 10 npx primed evaluate --benchmark mini-mgtil --method "$method" --order "$order" --seed "$seed" --out "$out" "$@" >"$out.log" 2>&1
-      echo "$(date -u +%H:%M:%S) done $out rc=$?"
+      rc=$? # before the $(date) below, which would reset $?
+      echo "$(date -u +%H:%M:%S) done $out rc=$rc"
     done
   done
 done
