@@ -63,6 +63,9 @@ export function processAlive(pid: number): boolean {
   }
 }
 
+/** A buffer to block on for short synchronous waits (Atomics.wait), the lock being synchronous. */
+const SLEEPER = new Int32Array(new SharedArrayBuffer(4));
+
 function readLock(file: string): LockInfo | undefined {
   try {
     const v = JSON.parse(fs.readFileSync(file, 'utf8')) as LockInfo;
@@ -100,6 +103,7 @@ export function acquireFolderLock(dir: string, what = 'folder'): FolderLock {
   }
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const info: LockInfo = { pid: process.pid, host: os.hostname(), since: new Date().toISOString(), command: process.argv.slice(1).join(' ') };
+  let waitedMs = 0;
   for (let attempt = 0; attempt < 5; attempt++) {
     let fd: number;
     try {
@@ -127,6 +131,14 @@ export function acquireFolderLock(dir: string, what = 'folder'): FolderLock {
       }
       if (age > 60_000) {
         fs.rmSync(file, { force: true });
+        continue;
+      }
+      // A writer between its open and its write (milliseconds, longer on a loaded machine): wait for
+      // it, up to two seconds, so that the refusal can name its pid.
+      if (waitedMs < 2_000) {
+        Atomics.wait(SLEEPER, 0, 0, 20);
+        waitedMs += 20;
+        attempt--;
         continue;
       }
       throw new LockHeldError(`${key}: this ${what} is being locked by another process (lock file ${file} is being written); retry in a moment`, { pid: 0, host: '', since: '', command: '' });
