@@ -12,8 +12,9 @@
  *        [--engines exact,lance,faiss-ivfpq,faiss-flat,usearch,hnswlib,faiss-hnsw,hnswlib-node]
  *        [--work DIR] [--out bench/results/memory-scale-1m.json]
  *
- * Vectors: 2,000 Gaussian clusters on the unit sphere, written once as raw float32 in blocks
- * (never all in RAM); queries are fresh draws from the same clusters. HNSW engines can run on
+ * Vectors: 2,000 Gaussian clusters on the unit sphere, written once as raw float32 in seeded
+ * 100k-row blocks by numpy (never all in RAM; the file for 1M rows is the prefix of the one for
+ * 5M); queries are fresh draws from the same clusters. HNSW engines can run on
  * the first `--hnsw-rows` rows only (their build is the slow part); the result file says so.
  */
 import * as fs from 'node:fs';
@@ -22,7 +23,6 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { spawnSync } from 'node:child_process';
 import { writeJsonAtomic } from '../../src/util/fs';
-import { Rng } from '../../src/util/rng';
 import { initBackend } from '../../src/backend';
 import { exactSearchChunked } from '../../src/memory/vector/chunked-exact';
 import { buildLanceMemory, openLanceMemory } from '../../src/memory/lance/store';
@@ -66,8 +66,11 @@ const P = {
   refineFactor: Number(values['refine-factor']),
   threads: Number(values.threads),
 };
-const BASE = path.join(WORK, 'base.f32');
-const QUERIES = path.join(WORK, 'queries.f32');
+// One base file per (dim, seed), shared by every N: the vectors come in seeded 100k-row blocks, so
+// the 1M point of the curve is the first 1M rows of the 5M one.
+const ROOT = path.resolve(values.work!);
+const BASE = path.join(ROOT, `base-d${DIM}-s${values.seed}.f32`);
+const QUERIES = path.join(ROOT, `queries-d${DIM}-q${NQ}-s${values.seed}.f32`);
 const TRUTH = path.join(WORK, 'truth.json');
 const log = (s: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${s}\n`);
 const mib = (b: number) => b / 2 ** 20;
@@ -108,44 +111,9 @@ function recallAt10(found: ArrayLike<number>[], truth: number[][]): number {
 // ---------------------------------------------------------------------------------------------
 // Stages (each runs in its own process and prints one JSON line).
 
-async function stageGen(): Promise<unknown> {
-  fs.mkdirSync(WORK, { recursive: true });
-  const rng = new Rng(Number(values.seed));
-  const NC = 2000;
-  const centres = new Float32Array(NC * DIM);
-  for (let c = 0; c < NC; c++) {
-    let s = 0;
-    for (let j = 0; j < DIM; j++) s += (centres[c * DIM + j] = rng.normal()) ** 2;
-    for (let j = 0; j < DIM; j++) centres[c * DIM + j] /= Math.sqrt(s);
-  }
-  // Spread: noise of norm ~0.8 against unit centres, so neighbours are clustered but not trivial.
-  const spread = 0.8 / Math.sqrt(DIM);
-  const draw = (out: Float32Array, n: number) => {
-    for (let i = 0; i < n; i++) {
-      const c = rng.int(NC);
-      let s = 0;
-      for (let j = 0; j < DIM; j++) s += (out[i * DIM + j] = centres[c * DIM + j] + spread * rng.normal()) ** 2;
-      const inv = 1 / Math.sqrt(s);
-      for (let j = 0; j < DIM; j++) out[i * DIM + j] *= inv;
-    }
-  };
-  const t = performance.now();
-  const tmp = BASE + '.tmp';
-  const fd = fs.openSync(tmp, 'w');
-  const block = 20_000;
-  const buf = new Float32Array(block * DIM);
-  for (let s = 0; s < N; s += block) {
-    const n = Math.min(block, N - s);
-    draw(buf, n);
-    fs.writeSync(fd, new Uint8Array(buf.buffer, 0, n * DIM * 4));
-    if ((s / block) % 10 === 0) log(`gen ${s + n}/${N}`);
-  }
-  fs.closeSync(fd);
-  fs.renameSync(tmp, BASE);
-  const q = new Float32Array(NQ * DIM);
-  draw(q, NQ);
-  fs.writeFileSync(QUERIES, new Uint8Array(q.buffer));
-  return { gen_s: (performance.now() - t) / 1000 };
+/** Rows already in the shared base file (it grows to the largest N asked for; smaller N read its prefix). */
+function baseRows(): number {
+  return fs.existsSync(BASE) ? Math.floor(fs.statSync(BASE).size / (4 * DIM)) : 0;
 }
 
 function readQueries(): Float32Array {
@@ -309,7 +277,11 @@ function runStage(stage: string): Record<string, unknown> {
   log(`stage ${stage} ...`);
   const t = performance.now();
   let r;
-  if (['faiss-ivfpq', 'faiss-hnsw', 'faiss-flat', 'hnswlib'].includes(stage)) {
+  if (stage === 'gen') {
+    // numpy draws the vectors (a JS Box-Muller took 450 s per million rows).
+    fs.mkdirSync(WORK, { recursive: true });
+    r = spawnSync('/usr/bin/python3', [path.join(__dirname, 'scale_peer.py'), 'gen', BASE, QUERIES, String(N), String(DIM), String(NQ), String(values.seed)], { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'] });
+  } else if (['faiss-ivfpq', 'faiss-hnsw', 'faiss-flat', 'hnswlib'].includes(stage)) {
     const rows = stage === 'faiss-hnsw' || stage === 'hnswlib' ? HN : N;
     const truth = rows === N ? TRUTH : path.join(WORK, `truth-${HN}.json`);
     r = spawnSync('nice', ['-n', '5', '/usr/bin/python3', path.join(__dirname, 'scale_peer.py'), stage, BASE, QUERIES, truth, String(rows), String(DIM), JSON.stringify(P)], { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -326,7 +298,7 @@ function runStage(stage: string): Record<string, unknown> {
 
 async function main(): Promise<void> {
   if (values.stage) {
-    const fn = { gen: stageGen, exact: stageExact, lance: stageLance, usearch: stageUsearch, 'hnswlib-node': stageHnswlibNode }[values.stage];
+    const fn = { exact: stageExact, lance: stageLance, usearch: stageUsearch, 'hnswlib-node': stageHnswlibNode }[values.stage];
     if (!fn) throw new Error(`unknown stage ${values.stage}`);
     process.stdout.write(JSON.stringify(await fn()) + '\n');
     return;
@@ -352,7 +324,8 @@ async function main(): Promise<void> {
       finished: new Date().toISOString(),
       results,
     });
-  if (!fs.existsSync(BASE) || !fs.existsSync(QUERIES)) results.push(runStage('gen'));
+  fs.mkdirSync(WORK, { recursive: true });
+  if (baseRows() < N || !fs.existsSync(QUERIES)) results.push(runStage('gen'));
   if (!fs.existsSync(TRUTH) || engines.includes('exact')) results.push(runStage('exact'));
   if (earlier) write();
   write();

@@ -1,6 +1,7 @@
 """Python peers of bench/memory/scale.ts on the same raw float32 vectors, at the same parameters.
 
-Usage: /usr/bin/python3 bench/memory/scale_peer.py <engine> <base.f32> <queries.f32> <truth.json> <rows> <dim> <params-json>
+Usage: /usr/bin/python3 bench/memory/scale_peer.py gen <base.f32> <queries.f32> <rows> <dim> <queries> <seed>
+       /usr/bin/python3 bench/memory/scale_peer.py <engine> <base.f32> <queries.f32> <truth.json> <rows> <dim> <params-json>
 engine: faiss-ivfpq (IndexIVFPQ + IndexRefineFlat, inner product), faiss-hnsw (IndexHNSWFlat),
 faiss-flat (IndexFlatIP, exact), hnswlib (python3-hnswlib, space ip). Prints one JSON line:
 build seconds (wall and CPU), disk bytes of the saved index, queries/s for the whole pool (one batch call),
@@ -16,7 +17,38 @@ import time
 import numpy as np
 
 
+def generate(base_f: str, queries_f: str, rows: int, dim: int, nq: int, seed: int) -> None:
+    """Clustered unit vectors in blocks of 100k rows, each block from its own seeded stream, so a
+    file of N rows is the prefix of a file of M > N rows (the 1M curve point reuses the 5M file).
+    Appends to an existing shorter file; writes the query pool once."""
+    nc, block = 2000, 100_000
+    centres = np.random.default_rng([seed, 0]).standard_normal((nc, dim), dtype=np.float32)
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    spread = np.float32(0.8 / np.sqrt(dim))
+
+    def draw(rng: np.random.Generator, n: int) -> np.ndarray:
+        x = centres[rng.integers(nc, size=n)] + spread * rng.standard_normal((n, dim), dtype=np.float32)
+        x /= np.linalg.norm(x, axis=1, keepdims=True)
+        return x
+
+    have = os.path.getsize(base_f) // (4 * dim) if os.path.exists(base_f) else 0
+    if have % block and have < rows:
+        raise SystemExit(f"{base_f}: {have} rows is not a whole number of {block}-row blocks; remove it and run again")
+    with open(base_f, "ab") as f:
+        for b in range(have // block, (rows + block - 1) // block):
+            draw(np.random.default_rng([seed, 1, b]), block).tofile(f)
+            print(f"gen {min(rows, (b + 1) * block)}/{rows}", file=sys.stderr, flush=True)
+    if not os.path.exists(queries_f):
+        draw(np.random.default_rng([seed, 2]), nq).tofile(queries_f + ".tmp")
+        os.replace(queries_f + ".tmp", queries_f)
+
+
 def main() -> None:
+    if sys.argv[1] == "gen":
+        t = time.perf_counter()
+        generate(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7]))
+        print(json.dumps({"gen_s": time.perf_counter() - t}))
+        return
     engine, base_f, queries_f, truth_f, rows, dim, params = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6]), json.loads(sys.argv[7])
     threads = int(params["threads"])
     base = np.memmap(base_f, dtype=np.float32, mode="r").reshape(-1, dim)[:rows]
