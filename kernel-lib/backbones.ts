@@ -10,6 +10,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { paperTables, type Triple } from '../src/paper/index';
 import { methodComparisonFigure, radarFigure } from '../src/report/figures';
+import { seriesColours } from '../src/report/style';
+import type { PlotlyFigure } from '../src/report/plotly-types';
 import type { DualEncoderLike } from '../src/model/types';
 import type { ModelPreset } from '../src/model/presets';
 import { showFigure, showTable } from './display';
@@ -172,6 +174,27 @@ function paperBackbone(b: Backbone, method: string, kind: PaperKind, order: Task
   return paperTables.table13[b.paper]?.[row]?.[paperSequenceKey(kind, order)] ?? null;
 }
 
+/**
+ * Avg and Last of each method (groups) per backbone: one colour per backbone, the same as in the
+ * zero-shot radar (`seriesColours` of the backbone labels), Avg solid and Last hatched, the two
+ * bars of a backbone side by side and one legend group.
+ */
+export function avgLastFigure(backbones: readonly Backbone[], methods: readonly string[], metricsOf: (b: Backbone, method: string) => { avg: number; last: number }, what: string): PlotlyFigure {
+  const fig = methodComparisonFigure({
+    title: `Avg and Last per backbone (${what})`,
+    categories: methods.map((m) => METHOD_LABEL[m]),
+    methods: backbones.flatMap((b) => (['avg', 'last'] as const).map((k) => ({ name: `${b.label}: ${k === 'avg' ? 'Avg' : 'Last'}`, values: methods.map((m) => metricsOf(b, m)[k]) }))),
+  });
+  const colours = seriesColours(backbones.map((b) => b.label));
+  fig.data.forEach((trace, i) => {
+    const b = Math.floor(i / 2);
+    const last = i % 2 === 1;
+    trace.marker = { color: colours[b], line: { color: colours[b], width: 1 }, ...(last ? { pattern: { shape: '/', fillmode: 'overlay', fgcolor: '#ffffff', solidity: 0.35 } } : {}) };
+    trace.legendgroup = backbones[b].name;
+  });
+  return fig;
+}
+
 /** Table 13 style: ours per backbone and method beside the paper's, Avg/Last as bars, then the paper's Table 13 as printed. */
 export async function showBackboneTables(nb: NotebookContext, backbones: readonly Backbone[]): Promise<void> {
   const { job, planned } = backboneJobs(nb, backbones);
@@ -183,16 +206,7 @@ export async function showBackboneTables(nb: NotebookContext, backbones: readonl
       }))), { decimals: 1, caption: nb.caption(`Table 13 style, ${PAPER_METRIC_NAMES[kind].join('/')}`, benchmark, order, kind).replace('paper = BiomedCLIP on', 'paper = the named backbone on') });
     }
     const ran = TABLE13_METHODS.filter((m) => backbones.every((b) => nb.results.get(job(b, m, benchmark, order).name)?.metrics));
-    if (ran.length) {
-      await showFigure(methodComparisonFigure({
-        title: `Avg and Last per backbone (${sequenceLabel(benchmark, order)}, ${nb.steps} steps/task)`,
-        categories: ran.map((m) => METHOD_LABEL[m]),
-        methods: backbones.flatMap((b) => (['avg', 'last'] as const).map((k) => ({
-          name: `${b.label}: ${k === 'avg' ? 'Avg' : 'Last'}`,
-          values: ran.map((m) => nb.results.get(job(b, m, benchmark, order).name)!.metrics![k]),
-        }))),
-      }));
-    }
+    if (ran.length) await showFigure(avgLastFigure(backbones, ran, (b, m) => nb.results.get(job(b, m, benchmark, order).name)!.metrics!, `${sequenceLabel(benchmark, order)}, ${nb.steps} steps/task`));
   }
   const fmt3 = (t: Triple) => t.map((v) => (v === null ? '–' : v.toFixed(1))).join(' / ');
   showTable(Object.entries(paperTables.table13).flatMap(([backbone, methods]) => Object.entries(methods).map(([method, seq]) => ({

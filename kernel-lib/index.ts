@@ -6,6 +6,7 @@
  * @module Notebook kit
  */
 export * from './setup';
+export { displayPath } from './paths';
 export * from './display';
 export * from './progress';
 export { inKernel, displayMode, sendBundle, setDisplayWriter, type MimeBundle, type DisplayContent, type DisplayWriter } from './kernel';

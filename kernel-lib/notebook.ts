@@ -13,6 +13,7 @@ import { defaultRecipe } from '../src/recipes';
 import { getBenchmark } from '../src/benchmarks/index';
 import type { Triple } from '../src/paper/index';
 import type { MGTILResult } from '../src/experiment';
+import { displayPath } from './paths';
 import { setup, type NotebookEnv, type Scale, type SetupOptions } from './setup';
 import { defaultWorkers, runJobs, type RunJob } from './runs';
 import { paperBenchmarkData } from './protocol';
@@ -93,6 +94,15 @@ function positiveInteger(value: string, name: string): number {
   return n;
 }
 
+/**
+ * The folder of a notebook's run directories: `PRIMED_NOTEBOOK_RUNS` when set, else
+ * `<root>/runs/notebooks` at mini scale and `<runs folder>/notebooks` at paper scale.
+ */
+export function notebookRunsRoot(env: Pick<NotebookEnv, 'root' | 'runsDir'>, scale: Scale, environment: Record<string, string | undefined> = process.env): string {
+  const given = environment.PRIMED_NOTEBOOK_RUNS;
+  return path.resolve(given ? given : scale === 'mini' ? path.join(env.root, 'runs', 'notebooks') : path.join(env.runsDir, 'notebooks'));
+}
+
 /** The notebook switches {@link readNotebookSwitches} read. */
 export interface NotebookSwitches {
   /** Training steps per task. */
@@ -128,7 +138,7 @@ export async function startNotebook(o: StartNotebookOptions): Promise<NotebookCo
   const benchmarks = scale === 'mini' ? ['mini-mgtil'] : [...(o.paperBenchmarks ?? ['hieramedtransfer', 'medxtreme'])];
   const { steps, plan, orders } = readNotebookSwitches(environment, scale, benchmarks[0], o.orders);
   const workers = defaultWorkers();
-  const runsRoot = path.resolve(environment.PRIMED_NOTEBOOK_RUNS ?? (scale === 'mini' ? path.join(env.root, 'runs', 'notebooks') : path.join(env.runsDir, 'notebooks')));
+  const runsRoot = notebookRunsRoot(env, scale, environment);
   const problems: string[] = [];
   const roots: Record<string, string> = {};
   if (scale === 'paper') {
@@ -142,7 +152,7 @@ export async function startNotebook(o: StartNotebookOptions): Promise<NotebookCo
   const results = new Map<string, MGTILResult>();
   console.log(`training budget: ${steps} steps per task (PRIMED_NOTEBOOK_STEPS; the ${scale} recipe's own is ${defaultRecipe(benchmarks[0], scale).trainer.steps})`);
   console.log(`plan: ${plan} (PRIMED_NOTEBOOK_PLAN), orders: ${orders.join(', ')} (PRIMED_NOTEBOOK_ORDERS), ${workers} worker(s) (PRIMED_NOTEBOOK_WORKERS)`);
-  console.log(`benchmark(s): ${benchmarks.join(', ')}; runs in ${path.relative(process.cwd(), runsRoot) || '.'}`);
+  console.log(`benchmark(s): ${benchmarks.join(', ')}; runs in ${displayPath(runsRoot)}`);
   if (!ready) {
     console.log(`Paper scale: cannot run, ${problems.length} problem(s):\n` + problems.map((p) => `  - ${p.replace(/\n/g, '\n    ')}`).join('\n') +
       `\nFix ${env.configFile ?? 'primed.paper.json'} (see primed.paper.example.json) and run again; every cell below is skipped.`);

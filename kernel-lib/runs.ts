@@ -11,6 +11,7 @@
  * `<runDir>-<tag>` instead and says so (a note in the log).
  */
 import { checkPathSegment } from '../src/util/safe-name';
+import { displayPath } from './paths';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -227,11 +228,11 @@ export async function runJob(job: RunJob, options: RunJobOptions = {}): Promise<
     if (!cannotResume(err)) throw err;
     const text = String((err as Error)?.message ?? err);
     if (!job.tag) {
-      throw new Error(`${text}\n(the run in ${runDir} was made with another configuration, e.g. a different model; delete that folder to run it again)`);
+      throw new Error(`${text}\n(the run in ${displayPath(runDir)} was made with another configuration, e.g. a different model; delete that folder to run it again)`);
     }
     const alt = `${runDir}-${job.tag}`;
     const result = await attempt(alt);
-    const note = `${runDir} holds a run of another configuration (${text.split('\n')[0]}); this one ran in ${alt}`;
+    const note = `${displayPath(runDir)} holds a run of another configuration (${text.split('\n')[0]}); this one ran in ${displayPath(alt)}`;
     return { result: result, seconds: (Date.now() - t0) / 1000, note: note };
   }
 }
@@ -408,7 +409,7 @@ export async function runJobs(jobs: readonly RunJob[], o: RunJobsOptions = {}): 
       overall();
       const T = tasksOf(job);
       progress({ label: job.name, done: T + 1, total: T + 1 });
-      t.log(`${job.name}: ${where} in ${r.seconds.toFixed(1)} s -> ${path.relative(process.cwd(), r.result.runDir) || '.'}${r.note ? `\n  note: ${r.note}` : ''}`);
+      t.log(`${job.name}: ${where} in ${r.seconds.toFixed(1)} s -> ${displayPath(r.result.runDir)}${r.note ? `\n  note: ${r.note}` : ''}`);
     },
     fail: (job, err) => {
       failures.push(`${job.name}: ${(err as Error)?.message ?? String(err)}`);

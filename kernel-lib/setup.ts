@@ -22,6 +22,9 @@ import type { Scale } from '../src/recipes';
 import { inKernel } from './kernel';
 import { loadPlotly } from './display';
 import { notebookProgress } from './progress';
+import { displayPath, findRepoRoot } from './paths';
+
+export { findRepoRoot };
 
 /** Experiment scales: `mini` runs anywhere on the bundled data; `paper` needs the user's datasets and checkpoints. */
 export type { Scale };
@@ -120,28 +123,6 @@ export interface NotebookEnv {
   progress: ProgressSink;
 }
 
-function isPrimedRoot(dir: string): boolean {
-  try {
-    return (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string }).name === 'primed';
-  } catch {
-    return false;
-  }
-}
-
-/** Finds the repo root: the nearest folder at or above `from` whose package.json is primed's. */
-export function findRepoRoot(from: string = process.cwd()): string {
-  for (const start of [from, __dirname]) {
-    let dir = path.resolve(start);
-    for (;;) {
-      if (isPrimedRoot(dir)) return dir;
-      const up = path.dirname(dir);
-      if (up === dir) break;
-      dir = up;
-    }
-  }
-  throw new Error(`setup: cannot find the primed repo root above ${from}; pass option root`);
-}
-
 function stringMap(value: unknown, file: string, field: string): Record<string, string> {
   if (value === undefined) return {};
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${file}: field "${field}" must be an object of name → path`);
@@ -193,15 +174,15 @@ function summary(env: NotebookEnv): string {
   const lines = [
     `primed ${env.scale} scale, seed ${env.seed}`,
     `backend   ${describeBackend(env.backend)}`,
-    `root      ${env.root}`,
-    `data      ${env.dataDir}`,
-    `runs      ${env.runsDir}`,
+    `root      ${displayPath(env.root)}`,
+    `data      ${displayPath(env.dataDir)}`,
+    `runs      ${displayPath(env.runsDir)}`,
   ];
-  if (env.configFile) lines.push(`config    ${env.configFile}`);
+  if (env.configFile) lines.push(`config    ${displayPath(env.configFile)}`);
   if (env.config) {
-    for (const [k, v] of Object.entries(env.config.datasets)) lines.push(`dataset   ${k} = ${v}`);
-    for (const [k, v] of Object.entries(env.config.checkpoints)) lines.push(`checkpoint ${k} = ${v}`);
-    if (env.config.memory) lines.push(`memory    ${env.config.memory}`);
+    for (const [k, v] of Object.entries(env.config.datasets)) lines.push(`dataset   ${k} = ${displayPath(v)}`);
+    for (const [k, v] of Object.entries(env.config.checkpoints)) lines.push(`checkpoint ${k} = ${displayPath(v)}`);
+    if (env.config.memory) lines.push(`memory    ${displayPath(env.config.memory)}`);
   }
   if (env.missing.length) lines.push(`MISSING (${env.missing.length}):`, ...env.missing.map((m) => `  - ${m}`));
   return lines.join('\n');

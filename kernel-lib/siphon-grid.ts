@@ -16,6 +16,7 @@ import { stableStringify } from '../src/util/fs';
 import type { MGTILResult } from '../src/experiment';
 import { retrievalSizeFigure } from '../src/report/figures';
 import { showFigure, showTable } from './display';
+import { displayPath } from './paths';
 import type { RunJob } from './runs';
 import { ourTriple, paperKindsOf, PAPER_METRIC_NAMES, sequenceLabel, sideBySide, type NotebookContext, type PaperKind, type TaskOrder } from './notebook';
 
@@ -236,7 +237,7 @@ export function showReferenceSetSizes(nb: NotebookContext, plan: SiphonPlan): vo
       row['general bag'] = z?.bags.general ?? null;
       row.total = z?.total ?? null;
       return row;
-    }), { caption: `reference-set sizes (distinct memory entries), Order ${order}; from ${plan.refsetDir}` });
+    }), { caption: `reference-set sizes (distinct memory entries), Order ${order}; from ${displayPath(plan.refsetDir)}` });
   }
 }
 
