@@ -34,6 +34,14 @@ interface Row {
   partial?: boolean;
   fts_s?: number;
   unfinished?: string;
+  /** Rows an earlier, killed attempt had committed (the build resumed from there). */
+  resumedFrom?: number;
+  /** What the killed attempt (stage `lance-killed`) had reported committed when SIGKILL was sent. */
+  killedAfterCommittedRows?: number;
+  /** Query-time refine factors timed on the first 1,000 queries. */
+  sweep?: { refineFactor: number; nprobes: number; queries: number; qps: number; recall_at_10: number }[];
+  /** The after-build check of the store against the source vectors. */
+  integrity?: { rows: number; duplicates: number; missing: number; vectorsChecked: number; maxAbsDiff: number };
 }
 
 /** A result file with what the report shows. */
@@ -77,6 +85,10 @@ export function renderScaleSection(files: ScaleFile[], target = 18_000_000): str
     out.push('|---|---:|---:|---:|---:|---:|---:|---:|');
     for (const r of f.results) {
       if (r.stage === 'gen') continue;
+      if (r.stage === 'lance-killed') {
+        out.push(`| ↳ first build attempt, killed with SIGKILL after it reported ${fmt(r.killedAfterCommittedRows)} committed rows (mid-batch) | | ${fmt((r as { wall_s?: number }).wall_s)} | | | | | |`);
+        continue;
+      }
       if (r.partial) {
         out.push(`| ${r.engine ?? r.stage} (partial: ${r.unfinished ?? 'unfinished'}) | ${fmt(r.rows ?? f.rows)} | check ${fmt(r.validate_s)}, commit ${fmt(r.commit_s)}, full-text index ${fmt(r.fts_s)} | | ${fmt(r.disk_bytes ? r.disk_bytes / 1e6 : undefined)} | | | |`);
         continue;
@@ -87,6 +99,9 @@ export function renderScaleSection(files: ScaleFile[], target = 18_000_000): str
       }
       const build = r.stage === 'lance' ? `${fmt(r.build_s)} (check ${fmt(r.validate_s)}, commit ${fmt(r.commit_s)}, index ${fmt(r.index_s)})` : fmt(r.build_s);
       out.push(`| ${r.engine ?? r.stage} | ${fmt(r.rows ?? f.rows)} | ${build} | ${fmt(r.build_cpu_s)} | ${fmt(r.disk_bytes ? r.disk_bytes / 1e6 : undefined)} | ${fmt(r.peak_rss_mib)} | ${fmt(r.qps, 1)} | ${fmt(r.recall_at_10, 3)} |`);
+      if (r.resumedFrom) out.push(`| ↳ the same command again: resumed from row ${fmt(r.resumedFrom)}${r.integrity ? `; then ${fmt(r.integrity.rows)} rows, ${r.integrity.duplicates} duplicated, ${r.integrity.missing} missing, ${fmt(r.integrity.vectorsChecked)} stored vectors equal to their source within ${r.integrity.maxAbsDiff.toExponential(1)} (float16)` : ''} | | | | | | | |`);
+      else if (r.integrity) out.push(`| ↳ store checked against the source: ${fmt(r.integrity.rows)} rows, ${r.integrity.duplicates} duplicated, ${r.integrity.missing} missing, ${fmt(r.integrity.vectorsChecked)} vectors within ${r.integrity.maxAbsDiff.toExponential(1)} | | | | | | | |`);
+      for (const w of r.sweep ?? []) out.push(`| ↳ refine ×${w.refineFactor} (nprobes ${w.nprobes}; first ${fmt(w.queries)} queries) | | | | | | ${fmt(w.qps, 1)} | ${fmt(w.recall_at_10, 3)} |`);
       if (r.exact_on_store) out.push(`| ↳ exact search over the store's float16 vectors | ${fmt(f.rows)} | | | | | ${fmt(r.exact_on_store.qps, 2)} (${r.exact_on_store.queries} queries) | ${fmt(r.exact_on_store.recall_at_10, 3)} |`);
     }
     const ratio = (a?: Row, b?: Row, key: 'build_s' | 'qps' = 'build_s') => (a && b && !a.error && !b.error && a[key] && b[key] && (a.rows ?? f.rows) === (b.rows ?? f.rows) ? (key === 'build_s' ? b.build_s! / a.build_s! : a.qps! / b.qps!) : undefined);

@@ -21,7 +21,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { writeJsonAtomic } from '../../src/util/fs';
 import { initBackend } from '../../src/backend';
 import { exactSearchChunked } from '../../src/memory/vector/chunked-exact';
@@ -41,12 +41,19 @@ const { values } = parseArgs({
     stage: { type: 'string' },
     seed: { type: 'string', default: '42' },
     merge: { type: 'boolean' },
+    // Resume check: the lance stage's first attempt is killed with SIGKILL once this many rows are
+    // committed (plus a fraction of a batch, so the kill lands mid-batch); the second attempt resumes.
+    'kill-at-rows': { type: 'string' },
+    resume: { type: 'boolean' },
     m: { type: 'string', default: '16' },
     'ef-construction': { type: 'string', default: '128' },
     ef: { type: 'string', default: '128' },
     partitions: { type: 'string' },
     nprobes: { type: 'string', default: '32' },
     'refine-factor': { type: 'string', default: '10' },
+    // Extra refine factors timed on the first 1,000 queries after the build (query-time only):
+    // the recall/speed trade-off of the IVF-PQ engines, ours and faiss's, at the same settings.
+    'refine-sweep': { type: 'string', default: '10,50,100' },
     threads: { type: 'string', default: String(os.availableParallelism()) },
   },
 });
@@ -64,6 +71,7 @@ const P = {
   subVectors: DIM / 16,
   nprobes: Number(values.nprobes),
   refineFactor: Number(values['refine-factor']),
+  refineSweep: values['refine-sweep']!.split(',').filter(Boolean).map(Number),
   threads: Number(values.threads),
 };
 // One base file per (dim, seed), shared by every N: the vectors come in seeded 100k-row blocks, so
@@ -146,7 +154,8 @@ async function stageExact(): Promise<unknown> {
 async function stageLance(): Promise<unknown> {
   await initBackend();
   const dir = path.join(WORK, 'lance-memory');
-  fs.rmSync(dir, { recursive: true, force: true });
+  // The bench's own folder; kept when this attempt resumes a killed one.
+  if (!values.resume) fs.rmSync(dir, { recursive: true, force: true });
   // A JSONL source of captions; the "embedder" hands out each caption's stored vector, so the
   // build runs the real path: validation pass, batched commits, indexes.
   const src = path.join(WORK, 'captions.jsonl');
@@ -174,9 +183,10 @@ async function stageLance(): Promise<unknown> {
     },
   };
   const marks: Record<string, number> = {};
+  let lastLogged = -1;
   const c0 = cpuS();
   const t0 = performance.now();
-  await buildLanceMemory(dir, src, {
+  const report = await buildLanceMemory(dir, src, {
     embedder,
     vectorType: 'float16',
     batchRows: 8192,
@@ -184,25 +194,24 @@ async function stageLance(): Promise<unknown> {
     progress: (e) => {
       marks[e.label] ??= performance.now();
       if (e.done === e.total) marks[`${e.label} done`] = performance.now();
+      // A parseable line per ~2% of the commit, which the orchestrator's kill watches for.
+      if (e.label.startsWith('commit rows') && e.total && Math.floor((50 * e.done) / e.total) !== lastLogged) {
+        lastLogged = Math.floor((50 * e.done) / e.total);
+        log(`committed ${e.done}/${e.total}`);
+      }
     },
     log,
   });
   const build_s = (performance.now() - t0) / 1000;
   const build_cpu_s = cpuS() - c0;
+  const integrity = await checkLanceRows(dir, fd);
   const commitLabel = Object.keys(marks).find((k) => k.startsWith('commit rows') && !k.endsWith('done'))!;
-  const m = await openLanceMemory(dir);
-  const q = readQueries();
-  const truth = JSON.parse(fs.readFileSync(TRUTH, 'utf8')) as number[][];
-  const t1 = performance.now();
-  const hits = await m.searchBatch(q, 10, { mode: 'index' });
-  const search_s = (performance.now() - t1) / 1000;
-  // Exact search over the stored float16 vectors, on a slice of the pool (a full pass per call).
-  const nqx = Math.min(NQ, 1000);
-  const t2 = performance.now();
-  const exact = await m.searchBatch(q.subarray(0, nqx * DIM), 10, { mode: 'exact', chunkRows: 16_384 });
-  const exact_s = (performance.now() - t2) / 1000;
+  const queried = await queryLance(dir);
   return {
     engine: 'primed on-disk store (LanceDB 0.31.0, float16 vectors, IVF-PQ + refine)',
+    resumedFrom: report.resumedFrom,
+    committedThisAttempt: report.committed,
+    integrity,
     params: { partitions: P.partitions, subVectors: P.subVectors, nprobes: P.nprobes, refineFactor: P.refineFactor, batchRows: 8192 },
     build_s,
     build_cpu_s,
@@ -210,12 +219,82 @@ async function stageLance(): Promise<unknown> {
     commit_s: (marks[`${commitLabel} done`] - marks[commitLabel]) / 1000,
     index_s: (marks['index done'] - marks['index']) / 1000,
     disk_bytes: dirBytes(dir),
-    qps: NQ / search_s,
-    recall_at_10: recallAt10(hits.map((h) => h.rows), truth),
-    exact_on_store: { queries: nqx, qps: nqx / exact_s, recall_at_10: recallAt10(exact.map((h) => h.rows), truth) },
+    ...queried,
     peak_rss_mib: peakRssMib(),
     cpu_s: cpuS(),
   };
+}
+
+/**
+ * Queries a built store: the whole pool at the build's settings, the refine sweep on the first
+ * 1,000 queries, and exact search over the stored float16 vectors on those 1,000 (a full pass).
+ */
+async function queryLance(dir: string) {
+  const m = await openLanceMemory(dir);
+  const q = readQueries();
+  const truth = JSON.parse(fs.readFileSync(TRUTH, 'utf8')) as number[][];
+  const t1 = performance.now();
+  const hits = await m.searchBatch(q, 10, { mode: 'index' });
+  const search_s = (performance.now() - t1) / 1000;
+  const nqx = Math.min(NQ, 1000);
+  const sub = q.subarray(0, nqx * DIM);
+  const sweep = [];
+  for (const refineFactor of P.refineSweep) {
+    const t = performance.now();
+    const h = await m.searchBatch(sub, 10, { mode: 'index', refineFactor });
+    sweep.push({ refineFactor, nprobes: P.nprobes, queries: nqx, qps: nqx / ((performance.now() - t) / 1000), recall_at_10: recallAt10(h.map((x) => x.rows), truth) });
+    log(`lance refine x${refineFactor}: ${JSON.stringify(sweep.at(-1))}`);
+  }
+  const t2 = performance.now();
+  const exact = await m.searchBatch(sub, 10, { mode: 'exact', chunkRows: 16_384 });
+  const exact_s = (performance.now() - t2) / 1000;
+  return {
+    qps: NQ / search_s,
+    recall_at_10: recallAt10(hits.map((h) => h.rows), truth),
+    sweep,
+    exact_on_store: { queries: nqx, qps: nqx / exact_s, recall_at_10: recallAt10(exact.map((h) => h.rows), truth) },
+  };
+}
+
+/** Queries the store an earlier `lance` stage built (no build): for re-measuring or a new sweep. */
+async function stageLanceQuery(): Promise<unknown> {
+  await initBackend();
+  const dir = path.join(WORK, 'lance-memory');
+  if (!fs.existsSync(dir)) throw new Error(`${dir}: no store; run the lance stage first`);
+  const c0 = cpuS();
+  const r = await queryLance(dir);
+  return { engine: 'primed on-disk store (LanceDB 0.31.0, float16 vectors, IVF-PQ + refine), queried again', params: { nprobes: P.nprobes, refineFactor: P.refineFactor }, ...r, peak_rss_mib: peakRssMib(), query_cpu_s: cpuS() - c0 };
+}
+
+/**
+ * After a (possibly resumed) build: every row id 0..N-1 present exactly once, and every 64th
+ * stored vector equal to its source row within float16 rounding.
+ */
+async function checkLanceRows(dir: string, fd: number): Promise<{ rows: number; duplicates: number; missing: number; vectorsChecked: number; maxAbsDiff: number; scan_s: number }> {
+  const t = performance.now();
+  const m = await openLanceMemory(dir);
+  const seen = new Uint8Array(N);
+  let rows = 0;
+  let duplicates = 0;
+  let vectorsChecked = 0;
+  let maxAbsDiff = 0;
+  for await (const c of m.vectorSource().chunks(65_536)) {
+    const ids = c.rows!;
+    for (let i = 0; i < ids.length; i++) {
+      const r = ids[i];
+      rows++;
+      if (r < 0 || r >= N || seen[r]) duplicates++;
+      else seen[r] = 1;
+      if (r % 64 === 0 && r < N) {
+        const src = readRows(fd, r, 1);
+        for (let j = 0; j < DIM; j++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(src[j] - c.vectors[i * DIM + j]));
+        vectorsChecked++;
+      }
+    }
+  }
+  const missing = seen.reduce((a, v) => a + (v ? 0 : 1), 0);
+  if (duplicates || missing || maxAbsDiff > 1e-3) throw new Error(`${dir}: ${rows} rows, ${duplicates} duplicate or out-of-range ids, ${missing} missing, max |stored - source| ${maxAbsDiff}`);
+  return { rows, duplicates, missing, vectorsChecked, maxAbsDiff, scan_s: (performance.now() - t) / 1000 };
 }
 
 async function stageUsearch(): Promise<unknown> {
@@ -273,6 +352,18 @@ async function subsetTruth(q: Float32Array): Promise<number[][]> {
 
 // ---------------------------------------------------------------------------------------------
 
+/** This command's arguments without the named options (`--name value`, `--name=value` or a `--name` flag). */
+function argsWithout(names: string[]): string[] {
+  const a = process.argv.slice(2);
+  const out: string[] = [];
+  for (let i = 0; i < a.length; i++) {
+    const name = a[i].replace(/^--/, '').split('=')[0];
+    if (!a[i].startsWith('--') || !names.includes(name)) out.push(a[i]);
+    else if (!a[i].includes('=') && name !== 'resume' && i + 1 < a.length && !a[i + 1].startsWith('--')) i++;
+  }
+  return out;
+}
+
 function runStage(stage: string): Record<string, unknown> {
   log(`stage ${stage} ...`);
   const t = performance.now();
@@ -286,7 +377,7 @@ function runStage(stage: string): Record<string, unknown> {
     const truth = rows === N ? TRUTH : path.join(WORK, `truth-${HN}.json`);
     r = spawnSync('nice', ['-n', '5', '/usr/bin/python3', path.join(__dirname, 'scale_peer.py'), stage, BASE, QUERIES, truth, String(rows), String(DIM), JSON.stringify(P)], { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'] });
   } else {
-    const args = ['-n', '5', process.execPath, '--import', 'tsx', __filename, ...process.argv.slice(2).filter((a) => !a.startsWith('--stage')), `--stage=${stage}`];
+    const args = ['-n', '5', process.execPath, '--import', 'tsx', __filename, ...argsWithout(['stage', 'kill-at-rows']), `--stage=${stage}`];
     r = spawnSync('nice', args, { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'] });
   }
   if (r.status !== 0) return { stage, error: `exited with ${r.status ?? r.signal}`, wall_s: (performance.now() - t) / 1000 };
@@ -296,9 +387,41 @@ function runStage(stage: string): Record<string, unknown> {
   return { stage, ...res, wall_s: (performance.now() - t) / 1000 };
 }
 
+/**
+ * Runs the lance stage's first attempt and kills it with SIGKILL once it reports `kill-at-rows`
+ * committed rows (after a delay of half a batch's commit, so the kill lands mid-batch); the
+ * caller then runs the stage again with --resume. Returns what the killed attempt got to.
+ */
+async function killLanceAttempt(killAt: number): Promise<Record<string, unknown>> {
+  log(`stage lance (attempt to be killed at ${killAt} committed rows) ...`);
+  const t = performance.now();
+  const args = ['--import', 'tsx', __filename, ...argsWithout(['stage', 'kill-at-rows', 'resume']), '--stage=lance'];
+  const child = spawn('nice', ['-n', '5', process.execPath, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let committedSeen = 0;
+  let killedAt: number | undefined;
+  let buf = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    process.stderr.write(d);
+    buf += d.toString();
+    for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+      const m = /committed (\d+)\/(\d+)/.exec(buf.slice(0, i));
+      buf = buf.slice(i + 1);
+      if (!m) continue;
+      committedSeen = Number(m[1]);
+      if (killedAt === undefined && committedSeen >= killAt) {
+        killedAt = committedSeen;
+        setTimeout(() => child.kill('SIGKILL'), 1500);
+      }
+    }
+  });
+  const signal = await new Promise<string | null>((res) => child.on('exit', (_c, sig) => res(sig)));
+  if (signal !== 'SIGKILL') throw new Error(`lance attempt ended with ${signal ?? 'an exit'} before reaching ${killAt} committed rows`);
+  return { stage: 'lance-killed', killedAfterCommittedRows: committedSeen, signal, wall_s: (performance.now() - t) / 1000 };
+}
+
 async function main(): Promise<void> {
   if (values.stage) {
-    const fn = { exact: stageExact, lance: stageLance, usearch: stageUsearch, 'hnswlib-node': stageHnswlibNode }[values.stage];
+    const fn = { exact: stageExact, lance: stageLance, 'lance-query': stageLanceQuery, usearch: stageUsearch, 'hnswlib-node': stageHnswlibNode }[values.stage];
     if (!fn) throw new Error(`unknown stage ${values.stage}`);
     process.stdout.write(JSON.stringify(await fn()) + '\n');
     return;
@@ -330,6 +453,11 @@ async function main(): Promise<void> {
   if (earlier) write();
   write();
   for (const e of engines.filter((x) => x !== 'exact')) {
+    if (e === 'lance' && values['kill-at-rows']) {
+      results.push(await killLanceAttempt(Number(values['kill-at-rows'])));
+      write();
+      process.argv.push('--resume');
+    }
     results.push(runStage(e));
     write();
   }

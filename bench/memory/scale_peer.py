@@ -58,6 +58,7 @@ def main() -> None:
     t = time.perf_counter()
     cpu0 = time.process_time()
     disk = None
+    sweep = []
     if engine == "hnswlib":
         import hnswlib
         index = hnswlib.Index(space="ip", dim=dim)
@@ -104,6 +105,15 @@ def main() -> None:
         t = time.perf_counter()
         _, found = index.search(queries, 10)
         search_s = time.perf_counter() - t
+        if engine == "faiss-ivfpq":
+            # The refine sweep of scale.ts, on the first 1,000 queries (query-time setting only).
+            nqx = min(1000, len(truth))
+            for kf in params.get("refineSweep", []):
+                index.k_factor = kf
+                t = time.perf_counter()
+                _, f = index.search(np.ascontiguousarray(queries[:nqx]), 10)
+                sweep.append({"refineFactor": kf, "nprobes": params["nprobes"], "queries": nqx, "qps": nqx / (time.perf_counter() - t), "recall_at_10": float(np.mean([len(set(f[i][:10].tolist()) & set(truth[i][:10])) / 10 for i in range(nqx)]))})
+            index.k_factor = params["refineFactor"]
         if engine != "faiss-flat":
             with tempfile.TemporaryDirectory() as d:
                 faiss.write_index(index, f"{d}/i.faiss")
@@ -113,7 +123,7 @@ def main() -> None:
     recall = float(np.mean([len(set(found[i][:10].tolist()) & set(truth[i][:10])) / 10 for i in range(nq)]))
     ru = resource.getrusage(resource.RUSAGE_SELF)
     print(json.dumps({"engine": name, "rows": rows, "threads": threads, "build_s": build_s, "build_cpu_s": build_cpu_s, "cpu_s": ru.ru_utime + ru.ru_stime, "disk_bytes": disk, "qps": queries.shape[0] / search_s,
-                      "recall_at_10": recall, "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                      "recall_at_10": recall, **({"sweep": sweep} if sweep else {}), "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 
 if __name__ == "__main__":
