@@ -110,6 +110,12 @@ test('a build killed with SIGKILL continues from its last commit and equals an u
     const ok = await run(['memory', 'query', mem, 'chest study 4', '--k', '3', '--exact', '--json']);
     assert.equal(ok.code, 0, ok.err);
     assert.equal(JSON.parse(ok.out)[0].caption, 'chest study 4');
+    // Search settings given alone (no --index or --partitions) reach the manifest, not the defaults.
+    const tuned = path.join(d, 'tuned');
+    const t = await run(['memory', 'build', tuned, '--engine', 'lance', '--from', shards, '--embedder', `endpoint:${url}#toy`, '--batch-rows', '200', '--nprobes', '3', '--refine-factor', '7']);
+    assert.equal(t.code, 0, t.err);
+    const tm = JSON.parse(fs.readFileSync(path.join(tuned, 'manifest.json'), 'utf8'));
+    assert.deepEqual([tm.index.kind, tm.index.nprobes, tm.index.refineFactor], ['ivf-pq', 3, 7]);
   } finally {
     srv.close();
     fs.rmSync(d, { recursive: true, force: true });

@@ -41,7 +41,7 @@ async function runLance(sub: string, dir: string, text: string | undefined, valu
         embedder,
         vectorType: vt as 'float16' | 'float32' | undefined,
         batchRows: int(str('batch-rows'), 'batch-rows'),
-        index: idx === undefined && str('partitions') === undefined ? undefined : { kind: (idx ?? 'ivf-pq') as 'ivf-pq' | 'none', partitions: int(str('partitions'), 'partitions'), nprobes: int(str('nprobes'), 'nprobes'), refineFactor: int(str('refine-factor'), 'refine-factor') },
+        index: idx === undefined && ['partitions', 'nprobes', 'refine-factor'].every((f) => str(f) === undefined) ? undefined : { kind: (idx ?? 'ivf-pq') as 'ivf-pq' | 'none', partitions: int(str('partitions'), 'partitions'), nprobes: int(str('nprobes'), 'nprobes'), refineFactor: int(str('refine-factor'), 'refine-factor') },
         progress,
         log,
       };
