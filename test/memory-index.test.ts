@@ -82,10 +82,11 @@ test('a truncated or corrupt index file and a dimension mismatch give errors nam
   }
 });
 
-test('auto picks exact below the threshold and HNSW from it; bad options are named', () => {
+test('auto picks exact below the threshold and usearch from it; bad options are named', () => {
   assert.equal(chooseIndexKind(19_999), 'exact');
-  assert.equal(chooseIndexKind(20_000), 'hnsw');
-  assert.equal(chooseIndexKind(10, { kind: 'auto', autoThreshold: 5 }), 'hnsw');
+  assert.equal(chooseIndexKind(20_000), 'usearch');
+  assert.equal(chooseIndexKind(10, { kind: 'auto', autoThreshold: 5 }), 'usearch');
+  assert.equal(chooseIndexKind(10, { kind: 'hnsw' }), 'hnsw');
   assert.equal(chooseIndexKind(10_000_000, { kind: 'exact' }), 'exact');
   assert.throws(() => chooseIndexKind(1, { kind: 'ivf' as never }), /index option "kind"/);
   assert.throws(() => new HnswIndex(8, { m: 0 }), /hnsw option "m"/);

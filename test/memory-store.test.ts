@@ -56,16 +56,29 @@ test('mixing embedders or dimensions in one memory is refused', async () => {
   assert.equal(openMemory(dir).manifest.version, 1); // refused adds changed nothing
 });
 
-test('auto switches the index to HNSW when an add crosses the threshold', async () => {
+test('auto switches the index to usearch when an add crosses the threshold; an auto HNSW index stays HNSW', async () => {
   const dir = path.join(tmp(), 'mem');
   const emb = fakeEmbedder(16);
   const m = await buildMemory(dir, entries(30), { embedder: emb, index: { kind: 'auto', autoThreshold: 50 } });
   assert.equal(m.manifest.index.kind, 'exact');
   const m2 = await addEntries(m, entries(30, 'h'), { embedder: emb });
-  assert.equal(m2.manifest.index.kind, 'hnsw');
-  assert.ok(fs.existsSync(path.join(dir, 'index.hnsw')) && !fs.existsSync(path.join(dir, 'index.exact.f32')));
+  assert.equal(m2.manifest.index.kind, 'usearch');
+  assert.ok(fs.existsSync(path.join(dir, 'index.usearch')) && !fs.existsSync(path.join(dir, 'index.exact.f32')));
   const [q] = await emb.embed(['h retina fundus case 10']);
   assert.equal(m2.entry(m2.search(q, 1).rows[0]).id, 'h10');
+
+  // A memory whose auto choice was HNSW (hnswlib-node, before usearch was the default) is extended
+  // as HNSW, not rebuilt as usearch.
+  const old = path.join(tmp(), 'old');
+  await buildMemory(old, entries(60), { embedder: emb, index: { kind: 'hnsw' } });
+  const mf = path.join(old, 'manifest.json');
+  const man = JSON.parse(fs.readFileSync(mf, 'utf8'));
+  man.index.choice = 'auto';
+  man.index.autoThreshold = 50;
+  fs.writeFileSync(mf, JSON.stringify(man));
+  const m3 = await addEntries(openMemory(old), entries(5, 'k'), { embedder: emb });
+  assert.equal(m3.manifest.index.kind, 'hnsw');
+  assert.equal(m3.size, 65);
 });
 
 test('precomputed .npy embeddings (float32 and float16) build a memory', async () => {

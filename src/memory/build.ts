@@ -262,7 +262,8 @@ function linkTree(from: string, to: string): void {
 /**
  * Adds `entries` to `memory` and returns the memory reopened at its new version. The embedder
  * must be the memory's own (same id and dimension). The index is extended (HNSW is not
- * rebuilt), or rebuilt as HNSW when `auto` crosses its threshold.
+ * rebuilt), or rebuilt as an approximate index (usearch) when `auto` crosses its threshold; a
+ * memory whose `auto` index is already HNSW (hnswlib-node, the choice before usearch) keeps it.
  */
 export async function addEntries(memory: Memory, entries: MemoryInput[], options: WriteMemoryOptions): Promise<Memory> {
   return withFolderLock(memory.dir, 'memory', () => addLocked(memory, entries, options));
@@ -279,7 +280,9 @@ async function addLocked(memory: Memory, entries: MemoryInput[], options: WriteM
   if (!m.imageEmbedder && img) throw new Error(`${memory.dir}: this memory stores no image embeddings; option "imageEmbeddings" cannot add some`);
   const text = await embedCaptions(entries, options);
   const total = m.count + entries.length;
-  const kind = chooseIndexKind(total, { kind: m.index.choice, autoThreshold: m.index.autoThreshold });
+  const chosen = chooseIndexKind(total, { kind: m.index.choice, autoThreshold: m.index.autoThreshold });
+  // An approximate index stays the kind it is: switching hnsw -> usearch would rebuild it whole.
+  const kind = chosen === 'usearch' && m.index.kind === 'hnsw' ? 'hnsw' : chosen;
   await replaceDirAtomic(memory.dir, (tmp) => {
     linkTree(path.join(memory.dir, MEMORY_FILES.images), path.join(tmp, MEMORY_FILES.images));
     const imageRoots = [...m.imageRoots];

@@ -54,9 +54,9 @@ export interface MemoryManifest {
   index: {
     /** The index actually built over the text embeddings: `exact` (brute-force cosine), `hnsw` (hnswlib, approximate) or `usearch` (batch-built HNSW, approximate). */
     kind: IndexKind;
-    /** What was asked for: a fixed kind, or `auto`, re-evaluated on every `addEntries` (so a growing memory can switch to HNSW). */
+    /** What was asked for: a fixed kind, or `auto`, re-evaluated on every `addEntries` (so a growing memory can switch from exact to an approximate index). */
     choice: IndexChoice;
-    /** Row count from which `auto` picks HNSW instead of exact; absent means the default {@link AUTO_THRESHOLD} (20,000). */
+    /** Row count from which `auto` picks an approximate index (usearch) instead of exact; absent means the default {@link AUTO_THRESHOLD} (20,000). */
     autoThreshold?: number;
     /** HNSW build and search parameters given at build time; reused when the index is rebuilt. Absent means the HNSW defaults. */
     hnsw?: HnswOptions;
