@@ -108,7 +108,16 @@ export function renderScaleSection(files: ScaleFile[], target = 18_000_000): str
     const lines: string[] = [];
     const add = (what: string, x?: number) => x !== undefined && lines.push(`${what} ${fmt(x, 2)}×`);
     add('on-disk store build vs faiss IVF-PQ build (peer time / ours):', ratio(by('lance'), by('faiss-ivfpq')));
-    add('on-disk store queries/s vs faiss IVF-PQ (ours / peer):', ratio(by('lance'), by('faiss-ivfpq'), 'qps'));
+    const lance = by('lance');
+    const fivf = by('faiss-ivfpq');
+    if (lance?.build_cpu_s && fivf?.build_cpu_s && !lance.error && !fivf.error) add('on-disk store build CPU-seconds vs faiss IVF-PQ (peer / ours):', fivf.build_cpu_s / lance.build_cpu_s);
+    add('on-disk store queries/s vs faiss IVF-PQ (ours / peer):', ratio(lance, fivf, 'qps'));
+    const sweepOf = (r: Row | undefined, f: number) => r?.sweep?.find((w) => w.refineFactor === f);
+    for (const f of [50, 100]) {
+      const ours = sweepOf(by('lance-query'), f) ?? sweepOf(lance, f);
+      const peer = sweepOf(fivf, f);
+      if (ours && peer) add(`on-disk store queries/s vs faiss IVF-PQ at refine ×${f} (ours / peer; recall ${fmt(ours.recall_at_10, 3)} vs ${fmt(peer.recall_at_10, 3)}):`, ours.qps / peer.qps);
+    }
     add('usearch build vs python3-hnswlib (peer / ours):', ratio(by('usearch'), by('hnswlib')));
     add('usearch build vs faiss HNSW (peer / ours):', ratio(by('usearch'), by('faiss-hnsw')));
     add('usearch build vs hnswlib-node (peer / ours):', ratio(by('usearch'), by('hnswlib-node')));
