@@ -39,9 +39,9 @@ function toyEmbedder(failAfterCalls = Infinity, dim = DIM): Embedder & { calls: 
 
 const TOPICS = ['chest', 'brain', 'knee', 'retina', 'skin', 'breast'];
 
-function corpus(dir: string, n: number, name = 'corpus.jsonl'): string {
+function corpus(dir: string, n: number, name = 'corpus.jsonl', idPrefix = 'e'): string {
   const file = path.join(dir, name);
-  fs.writeFileSync(file, Array.from({ length: n }, (_, i) => JSON.stringify({ id: `e${i}`, caption: `${TOPICS[i % 6]} finding number ${i}${i % 50 === 3 ? ' effusion' : ''}`, domain: TOPICS[i % 6] })).join('\n') + '\n');
+  fs.writeFileSync(file, Array.from({ length: n }, (_, i) => JSON.stringify({ id: `${idPrefix}${i}`, caption: `${TOPICS[i % 6]} finding number ${i}${i % 50 === 3 ? ' effusion' : ''}`, domain: TOPICS[i % 6] })).join('\n') + '\n');
   return file;
 }
 
@@ -102,7 +102,7 @@ test('an on-disk memory: built in batches, exact search equals the oracle, IVF-P
   assert.throws(() => openMemory(mem), /on-disk \(LanceDB\) memory.*openLanceMemory/);
   // Building the same source again is a no-op; another source goes through add.
   assert.equal((await buildLanceMemory(mem, src, { embedder: toyEmbedder() })).committed, 0);
-  const more = corpus(d, 50, 'more.jsonl');
+  const more = corpus(d, 50, 'more.jsonl', 'm');
   await assert.rejects(buildLanceMemory(mem, more, { embedder: toyEmbedder() }), /already holds an on-disk memory built from .*corpus.jsonl; use add/);
   const added = await addToLanceMemory(mem, more, { embedder: toyEmbedder() });
   assert.deepEqual(added, { resumedFrom: 0, committed: 50, count: 750 });
@@ -163,6 +163,30 @@ test('bad input is named and commits nothing; a wrong-dimension vector leaves ea
     })(),
     (err: Error) => err.message.startsWith(path.join(mem, 'lance') + ": cannot read the memory's table") && err.message.endsWith('the memory is damaged, rebuild it'),
   );
+  fs.rmSync(d, { recursive: true, force: true });
+});
+
+test('duplicate ids are refused before anything is written: within a source, and against the rows already in the memory', async () => {
+  const d = tmp();
+  const mem = path.join(d, 'mem');
+  const dup = path.join(d, 'dup.jsonl');
+  fs.writeFileSync(dup, ['a', 'b', 'c', 'b'].map((id, i) => JSON.stringify({ id, caption: `chest ${i}` })).join('\n'));
+  await assert.rejects(buildLanceMemory(mem, dup, { embedder: toyEmbedder(), index: { kind: 'none' } }), (e: Error) => e.message === `${dup}: entry 4: duplicate id "b", already used by ${dup}: entry 2; ids must be unique (nothing was written)`);
+  assert.ok(!fs.existsSync(path.join(mem, 'manifest.json')), 'nothing written');
+
+  const src = corpus(d, 300);
+  await buildLanceMemory(mem, src, { embedder: toyEmbedder(), batchRows: 100, index: { kind: 'none' } });
+  const again = path.join(d, 'again.jsonl');
+  fs.writeFileSync(again, [JSON.stringify({ id: 'new1', caption: 'knee 1' }), JSON.stringify({ id: 'e17', caption: 'knee 2' })].join('\n'));
+  const before = fs.readFileSync(path.join(mem, 'manifest.json'), 'utf8');
+  await assert.rejects(addToLanceMemory(mem, again, { embedder: toyEmbedder(), index: { kind: 'none' } }), new RegExp(`again\\.jsonl: entry 2: duplicate id "e17", already used by row 17 of the memory`));
+  assert.equal(fs.readFileSync(path.join(mem, 'manifest.json'), 'utf8'), before, 'the memory is unchanged');
+  assert.equal((await openLanceMemory(mem)).size, 300);
+  // Many distinct ids pass (the hash pass finds no false duplicate), and the add goes through.
+  const more = path.join(d, 'more.jsonl');
+  fs.writeFileSync(more, Array.from({ length: 20_000 }, (_, i) => JSON.stringify({ id: `m${i}`, caption: `skin ${i}` })).join('\n'));
+  const r = await addToLanceMemory(mem, more, { embedder: toyEmbedder(), batchRows: 5_000, index: { kind: 'none' } });
+  assert.equal(r.count, 20_300);
   fs.rmSync(d, { recursive: true, force: true });
 });
 

@@ -29,6 +29,7 @@ import { applyTieRobustThreshold } from '../retrieval/dense';
 import type { Candidate } from '../retrieval/candidate';
 import { exactSearchChunked, type VectorChunk, type VectorChunkSource } from '../vector/chunked-exact';
 import { fromHalf, toHalf } from './half';
+import { checkUniqueIds, type IdOrigin } from './unique-ids';
 
 /** Format tag of an on-disk memory's manifest. */
 export const LANCE_FORMAT = 'primed-memory-lance/1';
@@ -190,6 +191,17 @@ function resolveIndex(o: LanceIndexOptions | undefined, dim: number, rows: numbe
   return r;
 }
 
+/** The ids of the rows below `endRow` (those of earlier sources), read from the table. */
+async function* committedIds(dir: string, endRow: number): AsyncGenerator<IdOrigin> {
+  if (endRow <= 0) return;
+  const table = await openTable(dir);
+  for await (const b of table.query().where(`row < ${endRow}`).select(['row', 'id']) as AsyncIterable<arrow.RecordBatch>) {
+    const ids = b.getChild('id')!;
+    const rows = b.getChild('row')!;
+    for (let i = 0; i < b.numRows; i++) yield { id: String(ids.get(i)), where: `row ${Number(rows.get(i))} of the memory ${dir}` };
+  }
+}
+
 async function openTable(dir: string, schema?: arrow.Schema): Promise<lancedb.Table> {
   const db = await lancedb.connect(path.join(dir, DB_DIR));
   const names = await db.tableNames();
@@ -245,15 +257,23 @@ async function ingest(dir: string, source: string, o: LanceBuildOptions, mode: '
     const vectorType = m?.vectorType ?? o.vectorType ?? 'float16';
     if (vectorType !== 'float16' && vectorType !== 'float32') throw new Error(`option "vectorType" must be float16 or float32, got ${JSON.stringify(vectorType)}`);
 
-    // Validation pass: every row of the source is read and checked before anything is committed.
+    // Validation pass: every row of the source is read and checked before anything is committed,
+    // and no id may repeat, within the source or against the rows earlier sources committed.
     const stream = streamEntries(source);
+    const startRow = resuming ? last!.startRow : (m?.count ?? 0);
     let total = 0;
     progress({ label: 'check source rows', done: 0, total: 1 });
-    for (const _ of stream.entries()) total++;
+    await checkUniqueIds(
+      () => committedIds(dir, startRow),
+      function* () {
+        let n = 0;
+        for (const entry of stream.entries()) yield { id: entry.id, where: `${abs}: entry ${++n}` };
+        total = n;
+      },
+    );
     progress({ label: 'check source rows', done: 1, total: 1 });
     if (total === 0) throw new Error(`${source}: no entries`);
 
-    const startRow = resuming ? last!.startRow : (m?.count ?? 0);
     if (resuming && last!.rows !== total) throw new Error(`${source}: now holds ${total} rows, ${last!.rows} when this build started; the source changed, so the build cannot resume (build into a new folder)`);
     const sources = resuming ? m!.sources : [...(m?.sources ?? []), { path: abs, root: stream.root, startRow, rows: total }];
     const rootIndex = sources.length - 1;
