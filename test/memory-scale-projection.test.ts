@@ -38,6 +38,22 @@ test('projectEngine: hours, GB and GiB from a result file; from one size only th
   assert.throws(() => projectEngine([{ rows: 1e6, results: [{ stage: 'lance', error: 'exited with 1', build_s: 5 }] }], 'lance', 18e6), /no measured run/);
 });
 
+test('projectEngine leaves out a resumed build\'s times (they cover only the rows after the kill) and queries/s measured at other search settings', () => {
+  const files = [
+    { rows: 1e6, results: [{ stage: 'lance', build_s: 100, build_cpu_s: 200, disk_bytes: 2e9, qps: 50, params: { refineFactor: 10 } }] },
+    { rows: 4e6, results: [{ stage: 'lance', build_s: 60, build_cpu_s: 90, disk_bytes: 8e9, qps: 20, resumedFrom: 3e6, params: { refineFactor: 50 } }] },
+  ];
+  const p = projectEngine(files, 'lance', 8e6);
+  // Build from the 1M run alone, in proportion to rows (not a fit through the resumed run's 60 s).
+  assert.equal(p.exponents.build_s.basis, 'proportional');
+  assert.ok(Math.abs(p.buildHours! - (100 * 8) / 3600) < 1e-9);
+  // Disk is fitted through both sizes (b = 1 here).
+  assert.equal(p.exponents.disk_bytes.basis, 'fit');
+  assert.ok(Math.abs(p.diskGB! - 16) < 1e-6);
+  // Queries/s: only the largest run's settings (refine 50) count, one size, not asked for: none.
+  assert.equal(p.qps, undefined);
+});
+
 test('bench/README.md\'s memory-at-scale section is the one the result files give', () => {
   const dir = path.join(__dirname, '..', 'bench', 'results');
   const files = readScaleFiles(dir);

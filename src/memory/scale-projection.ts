@@ -99,6 +99,10 @@ export interface ScaleResultFile {
     error?: string;
     /** The stage did not finish, but the quantities it records (e.g. disk bytes of what it wrote) were measured. */
     partial?: boolean;
+    /** Rows an earlier, killed attempt had committed: the build times cover only the rest, so they are not used. */
+    resumedFrom?: number;
+    /** The engine's parameters; queries/s are fitted only across runs with the same ones as the largest run. */
+    params?: Record<string, number>;
   }[];
 }
 
@@ -117,7 +121,11 @@ export function projectEngine(files: ScaleResultFile[], stage: string, rows: num
   if (runs.length === 0) throw new Error(`no measured run of ${stage}`);
   const out: EngineProjection = { stage, rows, measuredRows: [...new Set(runs.map((r) => r.rows))].sort((a, b) => a - b), exponents: {} };
   const one = (key: ScaleQuantity, scale: number): number | undefined => {
-    const samples = runs.filter((r) => typeof r[key] === 'number' && (r[key] as number) > 0).map((r) => ({ rows: r.rows, value: r[key] as number }));
+    const largest = runs.reduce((a, r) => (r.rows > a.rows ? r : a));
+    const comparable = (r: (typeof runs)[number]) =>
+      // A resumed build's times cover only the rows after the kill; queries/s depend on the search settings.
+      ((key !== 'build_s' && key !== 'build_cpu_s') || !r.resumedFrom) && (key !== 'qps' || JSON.stringify(r.params ?? {}) === JSON.stringify(largest.params ?? {}));
+    const samples = runs.filter((r) => typeof r[key] === 'number' && (r[key] as number) > 0 && comparable(r)).map((r) => ({ rows: r.rows, value: r[key] as number }));
     if (samples.length === 0) return undefined;
     const fit = fitPowerLaw(samples);
     if (fit.basis === 'proportional' && !fromOneSize.includes(key)) return undefined;
