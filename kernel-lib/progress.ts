@@ -5,7 +5,7 @@
  * Outside a kernel the same calls fall back to the terminal bar of `src/util/progress.ts`.
  */
 import { randomBytes } from 'node:crypto';
-import { terminalProgress, type ProgressEvent, type ProgressSink } from '../src/util/progress';
+import { formatSeconds, terminalProgress, type ProgressEvent, type ProgressSink } from '../src/util/progress';
 import { escapeHtml } from '../src/report/plotly-bundle';
 import { forgettingCurvesFromMatrices, type MethodMatrix } from '../src/report/figures';
 import { currentCell, inKernel, sendBundle } from './kernel';
@@ -33,9 +33,9 @@ function lineOf(s: LabelState): string {
   const e = s.event;
   const secs = (s.updated - s.started) / 1000;
   const frac = e.total > 0 ? Math.min(1, e.done / e.total) : 0;
-  const eta = frac > 0 && frac < 1 && secs > 0 ? ` eta ${fmt((secs / frac) * (1 - frac))}s` : '';
+  const eta = frac > 0 && frac < 1 && secs > 0 ? ` eta ${formatSeconds((secs / frac) * (1 - frac))}s` : '';
   const metrics = e.metrics ? ' ' + Object.entries(e.metrics).map(([k, v]) => `${k} ${fmt(v)}`).join(' ') : '';
-  return `${e.label}: ${e.done}/${e.total || '?'} (${Math.round(frac * 100)}%) ${fmt(secs)}s${eta}${metrics}`;
+  return `${e.label}: ${e.done}/${e.total || '?'} (${Math.round(frac * 100)}%) ${formatSeconds(secs)}s${eta}${metrics}`;
 }
 
 /** The MIME bundle of a progress display: one `<progress>` bar per label, plus plain text. */

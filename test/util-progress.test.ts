@@ -1,7 +1,7 @@
 /** The terminal progress bar: finished bars read 100 % with no eta; off a TTY, lines are throttled but a finished bar always prints. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { terminalProgress } from '../src/util/progress';
+import { formatSeconds, terminalProgress } from '../src/util/progress';
 
 function fakeStream(isTTY: boolean): { stream: NodeJS.WriteStream; text: () => string } {
   let out = '';
@@ -18,8 +18,12 @@ test('terminalProgress off a TTY: the finished bar prints at 100 % without an et
   const lines = text().trimEnd().split('\n');
   assert.equal(lines.length, 2);
   assert.match(lines[0], /^protocol \[\.{24}\] 0\/5 \(0%\)/);
-  assert.match(lines[1], /^protocol \[#{24}\] 5\/5 \(100%\) \d+s mean accuracy 45\.3$/);
+  assert.match(lines[1], /^protocol \[#{24}\] 5\/5 \(100%\) \d+(\.\d)?s mean accuracy 45\.3$/);
   assert.doesNotMatch(lines[1], /eta/);
+});
+
+test('formatSeconds: tenths below 100 s, whole seconds above, no float noise', () => {
+  assert.deepEqual([0.002, 0.04, 0.06, 0.6, 18.34, 99.96, 123.4].map(formatSeconds), ['0', '0', '0.1', '0.6', '18.3', '100', '123']);
 });
 
 test('terminalProgress on a TTY redraws one line in place and ends a finished bar with a newline', () => {
@@ -30,7 +34,7 @@ test('terminalProgress on a TTY redraws one line in place and ends a finished ba
   const out = text();
   assert.equal(out.split('\r').length - 1, 2, 'each update returns to the start of the line');
   assert.match(out, /train breast \[#{6}\.{18}\] 1\/4 \(25%\)/);
-  assert.match(out, /4\/4 \(100%\) \d+s\x1b\[K\n$/);
+  assert.match(out, /4\/4 \(100%\) \d+(\.\d)?s\x1b\[K\n$/);
 });
 
 test('terminalProgress: a new label in the same slot restarts the clock', () => {

@@ -31,6 +31,12 @@ function fmt(n: number): string {
   return Math.abs(n) >= 100 || Number.isInteger(n) ? n.toFixed(0) : n.toPrecision(3);
 }
 
+/** Seconds as progress displays show them: tenths below 100 s (`0s`, `0.6s`, `18.3s`), whole seconds above; never `0.00200s`. */
+export function formatSeconds(s: number): string {
+  const r = Math.round(s * 10) / 10;
+  return Math.abs(r) >= 100 || Number.isInteger(r) ? r.toFixed(0) : r.toFixed(1);
+}
+
 /**
  * A progress bar on stderr that redraws in place on a TTY and prints a line at most every
  * `minIntervalMs` (and at completion) otherwise, so CI logs stay short.
@@ -49,10 +55,10 @@ export function terminalProgress(stream: NodeJS.WriteStream = process.stderr, mi
     const frac = e.total > 0 ? Math.min(1, e.done / e.total) : 0;
     const bar = '#'.repeat(Math.round(frac * width)).padEnd(width, '.');
     const elapsed = (now - (started.get(key)?.at ?? now)) / 1000;
-    const eta = frac > 0 && !finished ? ` eta ${fmt((elapsed / frac) * (1 - frac))}s` : '';
+    const eta = frac > 0 && !finished ? ` eta ${formatSeconds((elapsed / frac) * (1 - frac))}s` : '';
     const metrics = e.metrics ? ' ' + Object.entries(e.metrics).map(([k, v]) => `${k} ${fmt(v)}`).join(' ') : '';
     const pct = e.total > 0 ? ` (${Math.round(frac * 100)}%)` : '';
-    const line = `${e.label} [${bar}] ${e.done}/${e.total || '?'}${pct} ${fmt(elapsed)}s${eta}${metrics}`;
+    const line = `${e.label} [${bar}] ${e.done}/${e.total || '?'}${pct} ${formatSeconds(elapsed)}s${eta}${metrics}`;
     if (stream.isTTY) {
       stream.write(`\r${line.slice(0, (stream.columns ?? 120) - 1)}\x1b[K${finished ? '\n' : ''}`);
     } else if (finished || now - lastPrint >= minIntervalMs) {
