@@ -379,7 +379,8 @@ export async function prepareFilesParallel(files: string[], spec: PrepareSpec, o
           } else if (m.type === 'done') result = m.summary;
         });
         child.on('error', reject);
-        child.on('exit', (code) => (result ? resolve(result) : reject(new Error(`prepare worker ${w + 1} of ${workers} exited with code ${code} before finishing${stderr ? `: ${stderr.trim()}` : ''}`))));
+        // 'close', not 'exit': a worker's last IPC message can arrive after its 'exit' event (seen under load).
+        child.on('close', (code) => (result ? resolve(result) : reject(new Error(`prepare worker ${w + 1} of ${workers} exited with code ${code} before finishing${stderr ? `: ${stderr.trim()}` : ''}`))));
         child.send({ files: mine, spec, cacheDir: options.cacheDir ?? imageCacheDir(), cache: options.cache });
       });
     }),
