@@ -9,7 +9,10 @@ export * from './setup';
 export { displayPath } from './paths';
 export * from './display';
 export * from './progress';
-export { inKernel, displayMode, sendBundle, setDisplayWriter, type MimeBundle, type DisplayContent, type DisplayWriter } from './kernel';
+import { queueOutputSends } from './kernel';
+// In a tslab kernel, heavy output must not fail cells (kernel-lib/send-queue.ts).
+queueOutputSends();
+export { inKernel, displayMode, sendBundle, queueOutputSends, setDisplayWriter, type MimeBundle, type DisplayContent, type DisplayWriter } from './kernel';
 export * from '../src/report/figures';
 export type { PlotlyFigure, PlotlyTrace } from '../src/report/plotly-types';
 export { writeFigure, writeFigureHtml, writeFigureImage, renderFigure, figureHtml } from '../src/report/export';

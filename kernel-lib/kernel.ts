@@ -13,6 +13,7 @@
  * kernel load tslab from different places.
  */
 import * as path from 'node:path';
+import { queueKernelSends } from './send-queue';
 
 /** A Jupyter MIME bundle: MIME type → data (strings; base64 for binary types; JSON for `application/*+json`). */
 export type MimeBundle = Record<string, unknown>;
@@ -58,12 +59,18 @@ interface TslabJupyter {
   lastWriteDisplayData?: DisplayWriter | null;
 }
 
-function kernelJupyter(pub: TslabPublic): TslabJupyter | undefined {
-  // Find the file the kernel loaded its public module from; its sibling jupyter.js holds the writer.
+/** The folder the kernel loaded its public tslab module from. */
+function tslabDir(pub: TslabPublic): string | undefined {
   const entry = Object.entries(require.cache).find(([, m]) => m?.exports === pub);
-  if (!entry) return undefined;
+  return entry ? path.dirname(entry[0]) : undefined;
+}
+
+function kernelJupyter(pub: TslabPublic): TslabJupyter | undefined {
+  // The sibling jupyter.js of the kernel's public module holds the writer.
+  const dir = tslabDir(pub);
+  if (!dir) return undefined;
   try {
-    const jupyter = require(path.join(path.dirname(entry[0]), 'jupyter.js')) as TslabJupyter;
+    const jupyter = require(path.join(dir, 'jupyter.js')) as TslabJupyter;
     return 'lastWriteDisplayData' in jupyter ? jupyter : undefined;
   } catch {
     return undefined;
@@ -109,6 +116,21 @@ export function currentCell(): unknown {
   return pub ? (kernelJupyter(pub)?.lastWriteDisplayData ?? undefined) : undefined;
 }
 
+let sendsQueued = false;
+/**
+ * Makes the running kernel's output channel queue a message while it is busy instead of throwing
+ * (see kernel-lib/send-queue.ts: without it, heavy output fails a cell with an empty `<Error>:`).
+ * Importing kernel-lib calls it; it acts once per process and returns whether sends are queued
+ * (false outside a kernel).
+ */
+export function queueOutputSends(): boolean {
+  if (sendsQueued) return true;
+  const pub = kernelTslab();
+  const dir = pub ? tslabDir(pub) : undefined;
+  sendsQueued = dir !== undefined && queueKernelSends(dir);
+  return sendsQueued;
+}
+
 /** Whether code runs inside a tslab kernel (or a writer was set with {@link setDisplayWriter}). */
 export function inKernel(): boolean {
   return override !== undefined || kernelTslab() !== undefined;
@@ -137,6 +159,7 @@ export function sendBundle(data: MimeBundle, options: { displayId?: string; upda
     if (typeof data['text/plain'] === 'string') process.stdout.write(`${data['text/plain'] as string}\n`);
     return false;
   }
+  queueOutputSends();
   const writer = bundleWriter(pub) ?? singleTypeWriter(pub);
   writer(content, options.update ?? false);
   return true;

@@ -17,10 +17,10 @@
 #   SKIP_BUILD=1      do not rebuild dist/
 #   NOTEBOOK_OUT      where executed copies, HTML and logs go (default notebooks/executed)
 #   NOTEBOOK_RETRIES  re-runs of a failed notebook (default 1; 0 = none). Each retry is logged and
-#                     the failed attempt's log kept as <name>.attempt<N>.log. Why: notebook 02's
-#                     per-dataset table cell has failed intermittently (about 1 run in 3 on a fresh
-#                     runs folder) with an empty tslab error right after the worker pool's runs;
-#                     not yet understood, and it passes when re-run.
+#                     the failed attempt's log kept as <name>.attempt<N>.log. The intermittent empty
+#                     `<Error>:` failures this was added for (02's table cell, 00's training cells)
+#                     were tslab's output socket throwing EBUSY under heavy output, fixed in
+#                     kernel-lib/send-queue.ts; the retry stays as a guard for other transient faults.
 #   JUPYTER_PATH      Jupyter's own: a folder whose kernels/tslab/kernel.json is used instead of the system one
 set -uo pipefail
 cd "$(dirname "$0")/.."

@@ -61,10 +61,12 @@ test('run.sh executes a tslab notebook: inline figure bundle, table, live progre
       path.join(nbDir, '1-ok.ipynb'),
       JSON.stringify(
         notebook([
-          "import { setup, showFigure, showTable, forgettingCurvesFromMatrices } from '../dist/kernel-lib';\nconst env = await setup({ scale: 'mini', seed: 3, root: '" + repo + "' });",
+          "import { setup, showFigure, showTable, forgettingCurvesFromMatrices, sendBundle } from '../dist/kernel-lib';\nconst env = await setup({ scale: 'mini', seed: 3, root: '" + repo + "' });",
           "await showFigure(forgettingCurvesFromMatrices([{ method: 'PRIMED', matrix: [[80, 40], [60, 90]], zeroShot: [50, 30] }], ['pneumonia', 'breast'], 0));",
           "showTable([{ method: 'PRIMED', Avg: 70.456 }]);",
           "for (let i = 0; i <= 10; i++) { env.progress({ label: 'train', done: i, total: 10 }); await new Promise((r) => setTimeout(r, 20)); }",
+          // More outputs in one synchronous stretch than zeromq sends without deferring one (kernel-lib/send-queue.ts).
+          "for (let i = 0; i < 1500; i++) { sendBundle({ 'text/plain': `burst ${i}` }, { displayId: 'burst', update: i > 0 }); if (i % 100 === 0) console.log(`line ${i}`); }\nconsole.log('burst done');",
         ]),
       ),
     );
@@ -89,6 +91,12 @@ test('run.sh executes a tslab notebook: inline figure bundle, table, live progre
     const progress = outputs[3].filter((o) => o.output_type === 'display_data');
     assert.equal(progress.length, 1);
     assert.match(join(progress[0].data?.['text/plain'] as string[]), /^train: 10\/10 \(100%\)/);
+    // The burst cell completed with every line, in order, and its display in its last state.
+    assert.equal(join(outputs[4].filter((o) => o.output_type === 'stream').map((o) => join(o.text)).join('')),
+      Array.from({ length: 15 }, (_, i) => `line ${i * 100}\n`).join('') + 'burst done\n');
+    const burst = outputs[4].filter((o) => o.output_type === 'display_data');
+    assert.equal(burst.length, 1);
+    assert.equal(join(burst[0].data?.['text/plain'] as string[]), 'burst 1499');
     const html = path.join(out, '1-ok.html');
     assert.ok(fs.statSync(html).size > 3_000_000, 'HTML export carries plotly.js');
     if (hasChromium()) {

@@ -1,0 +1,83 @@
+/**
+ * kernel-lib/send-queue: the tslab kernel's output channel (a zeromq 6 Publisher) must take a
+ * burst of messages sent without awaiting, in order. Real zeromq sockets over TCP on 127.0.0.1.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { queueSocketSends } from '../kernel-lib/send-queue';
+
+// The zeromq the kernel uses: the one tslab resolves.
+const zmq = require(require.resolve('zeromq', { paths: [path.dirname(require.resolve('tslab'))] })) as typeof import('zeromq');
+
+const BURST = 1200;
+
+async function connectedPair(Publisher: typeof zmq.Publisher): Promise<{ pub: zmq.Publisher; sub: zmq.Subscriber }> {
+  const pub = new Publisher();
+  await pub.bind('tcp://127.0.0.1:*');
+  const sub = new zmq.Subscriber();
+  sub.connect(pub.lastEndpoint!);
+  sub.subscribe();
+  // PUB drops messages until the subscription has arrived: send probes until one comes through.
+  const arrived = sub.receive();
+  let through = false;
+  void arrived.then(() => (through = true));
+  while (!through) {
+    await pub.send('probe');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await arrived; // later probes may still arrive: readers skip them
+  return { pub, sub };
+}
+
+test('zeromq 6 alone: a burst of un-awaited sends throws EBUSY (the failure the queue exists for)', async () => {
+  const { pub, sub } = await connectedPair(zmq.Publisher);
+  try {
+    let thrown: unknown;
+    let sent = 0;
+    try {
+      for (let i = 0; i < BURST; i++) {
+        void pub.send(`m${i}`).catch(() => undefined);
+        sent++;
+      }
+    } catch (e) {
+      thrown = e;
+    }
+    assert.equal((thrown as { code?: string } | undefined)?.code, 'EBUSY', `expected EBUSY within ${BURST} sends; ${sent} went through`);
+    assert.ok(sent < BURST);
+  } finally {
+    sub.close();
+    pub.close();
+  }
+});
+
+test('queueSocketSends: the same burst is delivered whole and in order, and the promises resolve', async () => {
+  class QueuedPublisher extends zmq.Publisher {}
+  assert.equal(queueSocketSends(QueuedPublisher.prototype as unknown as { send: (m: unknown) => Promise<void> }), true);
+  assert.equal(queueSocketSends(QueuedPublisher.prototype as unknown as { send: (m: unknown) => Promise<void> }), false, 'installs once');
+  const { pub, sub } = await connectedPair(QueuedPublisher);
+  try {
+    const promises: Promise<void>[] = [];
+    for (let i = 0; i < BURST; i++) promises.push(pub.send(`m${i}`)); // synchronously, as tslab does
+    await Promise.all(promises);
+    const received: string[] = [];
+    while (received.length < BURST) {
+      const frame = (await sub.receive())[0].toString();
+      if (frame !== 'probe') received.push(frame);
+    }
+    assert.deepEqual(received, Array.from({ length: BURST }, (_, i) => `m${i}`));
+    // The unpatched class is untouched.
+    assert.equal(Object.prototype.hasOwnProperty.call(zmq.Publisher.prototype, 'send'), false);
+  } finally {
+    sub.close();
+    pub.close();
+  }
+});
+
+test('queueSocketSends: a send on a closed socket still rejects with its error', async () => {
+  class QueuedPublisher extends zmq.Publisher {}
+  queueSocketSends(QueuedPublisher.prototype as unknown as { send: (m: unknown) => Promise<void> });
+  const pub = new QueuedPublisher();
+  pub.close();
+  assert.throws(() => pub.send('x'), /closed/i);
+});
