@@ -367,6 +367,9 @@ function argsWithout(names: string[]): string[] {
 function runStage(stage: string): Record<string, unknown> {
   log(`stage ${stage} ...`);
   const t = performance.now();
+  // When, under what load and with which settings each stage ran: a --merge run adds stages hours
+  // after the first ones, possibly with other settings (the file's top-level params are the first run's).
+  const when = { startedAt: new Date().toISOString(), loadAverageAtStart: os.loadavg()[0], benchParams: P };
   let r;
   if (stage === 'gen') {
     // numpy draws the vectors (a JS Box-Muller took 450 s per million rows).
@@ -380,11 +383,11 @@ function runStage(stage: string): Record<string, unknown> {
     const args = ['-n', '5', process.execPath, '--import', 'tsx', __filename, ...argsWithout(['stage', 'kill-at-rows']), `--stage=${stage}`];
     r = spawnSync('nice', args, { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'] });
   }
-  if (r.status !== 0) return { stage, error: `exited with ${r.status ?? r.signal}`, wall_s: (performance.now() - t) / 1000 };
+  if (r.status !== 0) return { stage, error: `exited with ${r.status ?? r.signal}`, ...when, wall_s: (performance.now() - t) / 1000 };
   const line = r.stdout.trim().split('\n').pop()!;
   const res = JSON.parse(line) as Record<string, unknown>;
   log(`stage ${stage}: ${line}`);
-  return { stage, ...res, wall_s: (performance.now() - t) / 1000 };
+  return { stage, ...res, ...when, wall_s: (performance.now() - t) / 1000 };
 }
 
 /**
@@ -429,9 +432,10 @@ async function main(): Promise<void> {
   const out = values.out ?? `bench/results/memory-scale-${N >= 1e6 ? `${N / 1e6}m` : `${N / 1e3}k`}.json`;
   const engines = values.engines!.split(',');
   // --merge: keep the other engines' rows of an earlier run of the same size, replacing the ones re-run.
-  const earlier = values.merge && fs.existsSync(out) ? (JSON.parse(fs.readFileSync(out, 'utf8')) as { results: Record<string, unknown>[]; started: string }) : undefined;
+  const earlier = values.merge && fs.existsSync(out) ? (JSON.parse(fs.readFileSync(out, 'utf8')) as { results: Record<string, unknown>[]; started: string; host: Record<string, unknown>; params: typeof P }) : undefined;
   const results: Record<string, unknown>[] = earlier ? earlier.results.filter((r) => !engines.includes(r.stage as string)) : [];
   const started = earlier?.started ?? new Date().toISOString();
+  const host = { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, loadAverageAtStart: os.loadavg()[0] };
   const write = () =>
     writeJsonAtomic(out, {
       bench: 'memory-scale',
@@ -439,9 +443,9 @@ async function main(): Promise<void> {
       dim: DIM,
       queries: NQ,
       hnswRows: HN,
-      params: P,
+      params: earlier?.params ?? P,
       vectors: '2,000 Gaussian clusters on the unit sphere (noise norm ~0.8), float32 source; queries fresh draws from the same clusters',
-      host: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, loadAverageAtStart: os.loadavg()[0] },
+      host: earlier?.host ?? host,
       note: 'Each engine runs in its own process (nice 5) one after another, on a machine shared with other jobs; recall@10 is against primed exact search (chunked matmul) over the same rows.',
       started,
       finished: new Date().toISOString(),
