@@ -11,31 +11,9 @@ import { retrieve } from '../src/memory/retrieval/pipeline';
 import { retrieveFromLance } from '../src/memory/lance/retrieve';
 import { fromHalf, toHalf } from '../src/memory/lance/half';
 import type { Embedder } from '../src/memory/types';
-import { Rng } from '../src/util/rng';
+import { TOY_DIM, toyEmbedder, vectorOf } from './helpers/toy-embedder';
 
-const DIM = 32;
-
-/** Deterministic caption vectors around 6 topics (the topic is the caption's first word). */
-function vectorOf(caption: string): Float32Array {
-  const topic = new Rng(caption.split(' ')[0]);
-  const own = new Rng(caption);
-  const v = Float32Array.from({ length: DIM }, () => topic.normal() + 0.7 * own.normal());
-  const n = Math.hypot(...v);
-  return v.map((x) => x / n);
-}
-
-function toyEmbedder(failAfterCalls = Infinity, dim = DIM): Embedder & { calls: number } {
-  const e = {
-    id: 'test:toy',
-    dim,
-    calls: 0,
-    async embed(texts: string[]) {
-      if (++e.calls > failAfterCalls) throw new Error('embedder went away');
-      return texts.map((t) => (dim === DIM ? vectorOf(t) : vectorOf(t).slice(0, dim)));
-    },
-  };
-  return e;
-}
+const DIM = TOY_DIM;
 
 const TOPICS = ['chest', 'brain', 'knee', 'retina', 'skin', 'breast'];
 

@@ -8,7 +8,7 @@ import { loadCheckpoint, loadModel } from '../model/checkpoint';
 import type { DualEncoderLike } from '../model/types';
 import { accuracyMatrixFigure, forgettingCurvesFigure } from '../report/figures';
 import { writeFigureHtml, writeFigureImage } from '../report/export';
-import { openMemory } from '../memory/store';
+import { openAnyMemory } from '../memory/store';
 import { checkMemorySource, type MemorySource } from '../memory/out-of-source';
 import { EMBEDDER_SPEC_HELP, queryEmbedderFor } from '../memory/embedders/spec';
 import { hasChromium } from '../report/chromium';
@@ -158,7 +158,8 @@ export const command: CliCommand = {
       if (problem) throw new UsageError(problem);
       if (values.memory) throw new UsageError('options --memory and --memory-source: give one (--memory-source picks a bundled mini memory, --memory DIR is your own)');
     }
-    const memory = values.memory ? openMemory(values.memory) : undefined;
+    // In-RAM or on-disk (primed memory build --engine lance): the manifest says which.
+    const memory = values.memory ? await openAnyMemory(values.memory) : undefined;
     const queryEmbedder = memory
       ? await queryEmbedderFor(memory.manifest.embedder.id, values.embedder, {
           id: values['embedder-id'],

@@ -7,8 +7,7 @@ import type { ClassificationDataset } from '../data/types';
 import { createMethod } from '../methods';
 import type { DualEncoderLike } from '../model/types';
 import type { Question } from '../memory/pool';
-import type { RetrievalOptions } from '../memory/retrieval/pipeline';
-import type { Memory } from '../memory/store';
+import type { AnyMemory, MemoryRetrievalOptions } from '../memory/reference-set';
 import type { Embedder } from '../memory/types';
 import { checkPoolDomains } from '../pipeline/sequence-checks';
 import type { PreparedReference, ReferenceStrategy } from '../pipeline/reference';
@@ -22,8 +21,8 @@ import type { EvaluateMGTILOptions } from './evaluate-mgtil';
 
 /** Options of {@link distill}. */
 export interface DistillOptions {
-  /** The memory to retrieve from. */
-  memory: Memory;
+  /** The memory to retrieve from: in-RAM (`loadMemory`, `openMemory`) or on-disk (`openLanceMemory`; `openAnyMemory` opens either). */
+  memory: AnyMemory;
   /** Tasks learned before this one, in order (their labels and domains feed the siphon). */
   earlierTasks: ClassificationDataset[];
   /** The initial model (query embedder and visual rerank); default: `model` as it is now. */
@@ -32,8 +31,8 @@ export interface DistillOptions {
   strategy?: ReferenceStrategy;
   /** PRIMED options (teacher, ckt, cmc, alpha, beta, regularizer, lambda, direction...). */
   methodOptions?: Record<string, unknown>;
-  /** Retrieval stage switches (BM25 / embedding / hierarchical). */
-  retrieval?: Omit<RetrievalOptions, 'k'>;
+  /** Retrieval stage switches (BM25 / embedding / hierarchical), and an on-disk memory's dense search mode (`search`). */
+  retrieval?: MemoryRetrievalOptions;
   /** Embeds the retrieval queries; see {@link EvaluateMGTILOptions.queryEmbedder}. Default: the initial model's text tower. */
   queryEmbedder?: Embedder;
   /** Question pool M⁰; default the mini pool. */

@@ -16,13 +16,12 @@ import type { DualEncoderLike } from '../model/types';
 import { modelIdentity, modelPresetName } from '../model/identity';
 import { checkMemorySource, type MemorySource } from '../memory/out-of-source';
 import type { Question } from '../memory/pool';
-import type { RetrievalOptions } from '../memory/retrieval/pipeline';
-import type { Memory } from '../memory/store';
+import { isOnDiskMemory, type AnyMemory, type MemoryRetrievalOptions } from '../memory/reference-set';
 import type { Embedder } from '../memory/types';
 import type { Bag } from '../memory/siphon';
 import { earlierTasksOf, type ReferenceStrategy } from '../pipeline/reference';
 import { retrievalPlugin } from '../pipeline/retrieval-plugin';
-import { checkPoolDomains, findTaskImagesInMemory, referenceMakeup, refuseChangedData } from '../pipeline/sequence-checks';
+import { checkPoolDomains, findTaskImagesInAnyMemory, referenceMakeup, refuseChangedData } from '../pipeline/sequence-checks';
 import { defaultRecipe, resolveRecipe, type DeepPartial, type RunRecipe, type Scale } from '../recipes';
 import type { TrainerPlugin } from '../train/plugin';
 import { modelPreprocess } from '../train/preprocess';
@@ -35,6 +34,17 @@ import { cacheDir, miniPool, referenceContext } from './shared';
 /** A method option as result.json records it: a list of more than 20 strings as its count and content hash. */
 function recordedOption(v: unknown): unknown {
   return Array.isArray(v) && v.length > 20 && v.every((x) => typeof x === 'string') ? { count: v.length, sha256: contentHash(v.join('\n')) } : v;
+}
+
+/**
+ * `config.memory` of result.json: the memory's embedder, version, size and where it came from; an
+ * on-disk memory adds its engine and the dense search mode (an in-RAM memory's record is
+ * unchanged from before on-disk memories, so its runs still resume).
+ */
+function recordedMemory(memory: AnyMemory, source: string, retrieval: MemoryRetrievalOptions | undefined): Record<string, unknown> {
+  const base = { embedder: memory.manifest.embedder.id, version: memory.manifest.version, entries: memory.size, source };
+  if (!isOnDiskMemory(memory)) return base;
+  return { ...base, engine: 'lance', search: retrieval?.search?.mode ?? memory.defaultSearchMode };
 }
 
 /** Methods that distil on a reference set from the memory, and how it is chosen (absent: the method uses none); read from each method's spec. */
@@ -94,8 +104,13 @@ export interface EvaluateMGTILOptions {
   keepStates?: 'last' | 'final' | 'all';
   /** Dataset root for the paper benchmarks. */
   root?: string;
-  /** Memory for the distillation methods (a memory folder of your own, opened with `loadMemory(dir)`); default the mini memory of {@link EvaluateMGTILOptions.memorySource}. */
-  memory?: Memory;
+  /**
+   * Memory for the distillation methods: a memory folder of your own, in-RAM (`loadMemory(dir)`)
+   * or on-disk (`primed memory build --engine lance`, opened with `openAnyMemory(dir)`); default the
+   * mini memory of {@link EvaluateMGTILOptions.memorySource}. An on-disk memory's dense stage searches
+   * as `retrieval.search` says, else by its index when it has one; result.json records its engine.
+   */
+  memory?: AnyMemory;
   /**
    * Which mini memory the distillation methods retrieve from when `memory` is not given:
    * `in-source` (default; the tasks' own validation images, close to rehearsal) or
@@ -116,8 +131,8 @@ export interface EvaluateMGTILOptions {
   queryEmbedder?: Embedder;
   /** Question pool M⁰; default the mini pool. */
   pool?: Question[];
-  /** Retrieval stage switches (Table 4f ablation). */
-  retrieval?: Omit<RetrievalOptions, 'k'>;
+  /** Retrieval stage switches (Table 4f ablation), and an on-disk memory's dense search mode (`search: { mode: 'exact' | 'index' }`). */
+  retrieval?: MemoryRetrievalOptions;
   /**
    * Read the zero-shot row from, and store it in, the cache under {@link cacheDir} (`zero-shot/`,
    * one entry per task keyed by model weights, task, evaluation options and backend; see
@@ -238,7 +253,7 @@ export async function evaluateMGTIL(options: EvaluateMGTILOptions = {}): Promise
     const grown = strategy ? checkPoolDomains(basePool!, trained, { addDomains: options.addDomains ?? false }) : undefined;
     if (grown?.added.length) warnings.push(`question pool: added domain(s) ${grown.added.map((d) => `'${d}'`).join(', ')} with ${grown.pool.length - basePool!.length} questions from the tasks' class names`);
     if (memory && !builtIn) {
-      for (const l of findTaskImagesInMemory(memory, tasks)) {
+      for (const l of await findTaskImagesInAnyMemory(memory, tasks)) {
         warnings.push(`memory ${memory.dir} holds ${l.rows.length} image(s) of task '${l.task}' (e.g. ${l.examples.join(', ')}): retrieval can hand them to the reference sets of the tasks before it`);
       }
     }
@@ -298,7 +313,7 @@ export async function evaluateMGTIL(options: EvaluateMGTILOptions = {}): Promise
         const ref = retrieval?.current?.taskIndex === t ? retrieval.current.reference : undefined;
         if (ref) {
           const earlier = tasks.slice(0, t).filter((_, i) => !evalOnly[i]).map((x) => x.name);
-          writeJsonAtomic(path.join(runDir, 'references', `task-${t}-${tasks[t].name}.json`), referenceMakeup(memory!, ref, tasks[t].name, earlier));
+          writeJsonAtomic(path.join(runDir, 'references', `task-${t}-${tasks[t].name}.json`), await referenceMakeup(memory!, ref, tasks[t].name, earlier));
         }
         return { reference: ref ? { key: ref.key, bags: ref.bags, size: ref.rows.length } : null };
       },
@@ -338,9 +353,7 @@ export async function evaluateMGTIL(options: EvaluateMGTILOptions = {}): Promise
         model: { preset: modelPresetName(model), weights },
         earlierTasks: earlierTasksOf(tasks).map((t) => t.name),
         retrieval: options.retrieval ?? null,
-        memory: memory
-          ? { embedder: memory.manifest.embedder.id, version: memory.manifest.version, entries: memory.size, source: options.memory ? 'user' : options.memorySource ?? 'in-source' }
-          : null,
+        memory: memory ? recordedMemory(memory, options.memory ? 'user' : options.memorySource ?? 'in-source', options.retrieval) : null,
         pool: strategy ? contentHash(refCtx!.pool.map((q) => [q.text, q.domain ?? null])).slice(0, 16) : null,
       },
       zeroShotCache,

@@ -6,8 +6,7 @@ import * as path from 'node:path';
 import { bundledDataDir } from '../data/bundled';
 import type { DualEncoderLike } from '../model/types';
 import { readQuestionPool, type Question } from '../memory/pool';
-import type { RetrievalOptions } from '../memory/retrieval/pipeline';
-import type { Memory } from '../memory/store';
+import type { AnyMemory, MemoryRetrievalOptions } from '../memory/reference-set';
 import type { Embedder } from '../memory/types';
 import type { ReferenceContext, ReferenceStrategy } from '../pipeline/reference';
 import type { RunRecipe } from '../recipes';
@@ -28,7 +27,7 @@ export interface RetrievalChoices {
   /** Question pool M⁰; default the mini pool. */
   pool?: Question[];
   /** Retrieval stage switches. */
-  retrieval?: Omit<RetrievalOptions, 'k'>;
+  retrieval?: MemoryRetrievalOptions;
   /** Embeds the queries; default the initial model's text tower. */
   queryEmbedder?: Embedder;
   /** Progress of the retrieval queries. */
@@ -37,7 +36,7 @@ export interface RetrievalChoices {
 
 /** The retrieval context of a run: the memory, the initial model, the recipe's siphon and uniform sizes, the cache under {@link cacheDir}. */
 export function referenceContext(
-  memory: Memory,
+  memory: AnyMemory,
   initialModel: DualEncoderLike,
   preprocess: ReferenceContext['preprocess'],
   recipe: RunRecipe,

@@ -3,7 +3,7 @@
  * multi-stage retrieval, question pool, Dynamic Siphon, uniform variant and reference-set cache.
  */
 export type { MemoryEntry, Embedder, SearchHits, IndexKind, VectorIndex } from './types';
-export { openMemory, openAnyMemory, checkSameEmbedder, Memory, type OpenMemoryOptions } from './store';
+export { openMemory, openAnyMemory, checkSameEmbedder, locateImage, readImageAt, Memory, type OpenMemoryOptions, type ImageLocation } from './store';
 export { buildMemory, addEntries, type MemoryInput, type BuildMemoryOptions, type WriteMemoryOptions } from './build';
 export { MEMORY_FILES, readManifest, type MemoryManifest, type EmbedderIdentity } from './manifest';
 export { ExactIndex } from './vector/exact';
@@ -19,8 +19,8 @@ export { Bm25, bm25Tokens, type Bm25Options } from './bm25';
 export { tieRobustThreshold, applyTieRobustThreshold, denseStage, denseStageExact, type DenseOptions } from './retrieval/dense';
 export { exactSearchChunked, matrixChunkSource, type VectorChunkSource, type VectorChunk, type ChunkedExactOptions } from './vector/chunked-exact';
 export { UsearchIndex, USEARCH_DEFAULTS, type UsearchOptions } from './vector/usearch';
-export { buildLanceMemory, addToLanceMemory, openLanceMemory, isLanceMemory, LanceMemory, LANCE_FORMAT, type LanceManifest, type LanceBuildOptions, type LanceBuildReport, type LanceIndexOptions, type LanceSearchOptions, type Bm25Hit } from './lance/store';
-export { retrieveFromLance, type LanceRetrievalOptions } from './lance/retrieve';
+export { buildLanceMemory, addToLanceMemory, openLanceMemory, isLanceMemory, LanceMemory, LANCE_FORMAT, type LanceManifest, type LanceBuildOptions, type LanceBuildReport, type LanceIndexOptions, type LanceSearchOptions, type Bm25Hit, type ImageRow } from './lance/store';
+export { retrieveFromLance, retrieveBatchFromLance, type LanceRetrievalOptions } from './lance/retrieve';
 export { streamEntries, type EntryStream } from './importers/stream';
 export { fitPowerLaw, projectAt, projectEngine, type ScaleSample, type PowerFit, type EngineProjection, type ScaleResultFile } from './scale-projection';
 export { visualRerank, storedImageScorer, modelVisualScorer, type VisualScorer } from './retrieval/visual';
@@ -32,5 +32,5 @@ export { readQuestionPool, writeQuestionPool, growPool, taskQuestions, assignDom
 export { dynamicSiphon, siphonBags, SIPHON_DEFAULTS, type SiphonOptions, type ReferenceSet, type ReferenceItem, type Bag, type BatchRetriever } from './siphon';
 export { uniformReferenceSet, UNIFORM_KEYWORDS } from './uniform';
 export { cachedReferenceSet, referenceSetKey, type CachedReferenceSet, type ReferenceKeyParts } from './reference-cache';
-export { buildReferenceSet, memoryRetriever, type ReferenceSetOptions } from './reference-set';
+export { buildReferenceSet, memoryRetriever, referenceMemory, isOnDiskMemory, type ReferenceSetOptions, type AnyMemory, type ReferenceMemory, type MemoryRetrievalOptions } from './reference-set';
 export { miniQuestionPool, buildMiniMemory, MINI_POOL_FINDINGS, type MiniCorpusEntryLike, type MiniMemoryOptions } from './mini';

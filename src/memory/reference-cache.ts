@@ -10,8 +10,11 @@ import type { ReferenceSet } from './siphon';
 
 /** Everything a reference set depends on. */
 export interface ReferenceKeyParts {
-  /** Memory identity: version, entries hash, embedder id. */
-  memory: {
+  /**
+   * Memory identity: for an in-RAM memory its version, entries hash and embedder id; for an
+   * on-disk memory what its `cacheIdentity` gives (engine, manifest, dense search mode).
+   */
+  memory: Record<string, unknown> | {
     /** The manifest's `version`, incremented on every build or add, so a changed memory never reuses an old reference set. */
     version: number;
     /** The manifest's SHA-256 of `entries.jsonl` (hex), tying the key to the entries' content and not only the version number. */

@@ -81,32 +81,51 @@ export class Memory {
   }
 
   /** Absolute path of row `row`'s image file, or for a tar reference the shard path and member. */
-  imageLocation(row: number):
-    | {
-        /** Absolute path of the image file itself or, for an image inside a WebDataset tar, of the tar shard. */
-        file: string;
-        /** Where the image lies inside the tar shard `file` (read it with {@link readTarMember}); absent for a plain image file. */
-        member?: TarMember;
-      }
-    | undefined {
+  imageLocation(row: number): ImageLocation | undefined {
     const s = this.stored[row];
     if (!s?.image) return undefined;
     const rootSpec = this.manifest.imageRoots[s.root ?? 0];
     if (rootSpec === undefined) throw new Error(`${this.dir}: entry ${s.id} names image root ${s.root}, which the manifest lacks`);
-    const root = path.resolve(this.dir, rootSpec);
-    const tar = /^tar:\/\/(.+)#(.+)$/.exec(s.image);
-    if (!tar) return { file: path.join(root, s.image) };
-    const offset = Number(s.meta?.tarOffset);
-    const size = Number(s.meta?.tarSize);
-    if (!Number.isInteger(offset) || !Number.isInteger(size)) throw new Error(`${this.dir}: entry ${s.id} lacks meta.tarOffset/tarSize for ${s.image}`);
-    return { file: path.join(root, tar[1]), member: { name: tar[2], offset, size } };
+    return locateImage(path.resolve(this.dir, rootSpec), s, this.dir);
   }
 
   /** Encoded bytes (PNG/JPEG) of row `row`'s image, or undefined for a text-only entry. */
   readImageBytes(row: number): Uint8Array | undefined {
     const loc = this.imageLocation(row);
-    if (!loc) return undefined;
+    return loc && readImageAt(loc, this.dir, row, this.stored[row].id);
+  }
+}
+
+/** Where an entry's image lies on disk. */
+export interface ImageLocation {
+  /** Absolute path of the image file itself or, for an image inside a WebDataset tar, of the tar shard. */
+  file: string;
+  /** Where the image lies inside the tar shard `file` (read it with {@link readTarMember}); absent for a plain image file. */
+  member?: TarMember;
+}
+
+/**
+ * Where the image of `entry` lies, its `image` being relative to the absolute folder `root`: a
+ * plain file, or for a `tar://<shard>#<member>` reference the shard and the member's offset and
+ * size (`meta.tarOffset` / `meta.tarSize`, recorded by the WebDataset importer). Errors name `dir`.
+ */
+export function locateImage(root: string, entry: Pick<MemoryEntry, 'id' | 'image' | 'meta'>, dir: string): ImageLocation | undefined {
+  if (!entry.image) return undefined;
+  const tar = /^tar:\/\/(.+)#(.+)$/.exec(entry.image);
+  if (!tar) return { file: path.join(root, entry.image) };
+  const offset = Number(entry.meta?.tarOffset);
+  const size = Number(entry.meta?.tarSize);
+  if (!Number.isInteger(offset) || !Number.isInteger(size)) throw new Error(`${dir}: entry ${entry.id} lacks meta.tarOffset/tarSize for ${entry.image}`);
+  return { file: path.join(root, tar[1]), member: { name: tar[2], offset, size } };
+}
+
+/** The encoded bytes at `loc`; a missing file is an error naming the memory folder `dir`, the row, its id and the path. */
+export function readImageAt(loc: ImageLocation, dir: string, row: number, id: string): Uint8Array {
+  try {
     return loc.member ? readTarMember(loc.file, loc.member.offset, loc.member.size) : fs.readFileSync(loc.file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    throw new Error(`${dir}: the image of row ${row} (id ${JSON.stringify(id)}) is missing: ${loc.file}${loc.member ? ` (tar member ${loc.member.name})` : ''} does not exist; restore it, or rebuild the memory without it`);
   }
 }
 

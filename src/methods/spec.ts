@@ -5,7 +5,7 @@
  * (`./index.ts`) finds them, and the CLI, the experiment calls, the run pool, the figures and the
  * notebooks read them from there.
  */
-import type { Memory } from '../memory/store';
+import type { AnyMemory } from '../memory/reference-set';
 import type { ContinualMethod } from './types';
 import { resolveMethodOptions, type OptionCheck } from './options';
 
@@ -23,7 +23,7 @@ export interface MethodExperiment {
   /** Run seed. */
   seed: number;
   /** The memory the run retrieves from (given to methods whose reference set is not `none`). */
-  memory?: Memory;
+  memory?: AnyMemory;
 }
 
 /** The fields a method file writes; `defineMethod` (src/methods/spec.ts) turns them into a {@link MethodSpec}. */

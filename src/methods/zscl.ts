@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { DualEncoderLike } from '../model/types';
 import { zsclDistillation } from '../train/losses';
-import type { Memory } from '../memory/store';
+import { isOnDiskMemory, type AnyMemory } from '../memory/reference-set';
 import { Rng } from '../util/rng';
 import { tokenize } from '../train/task-loss';
 import { disposeWeights, restoreWeights, type WeightSnapshot } from '../train/weights';
@@ -93,9 +93,16 @@ export function checkReferenceTexts(v: unknown): string | undefined {
 /**
  * ZSCL's sentence set from a memory: its text-only captions (the mini memories' ROCO captions),
  * at most `max` of them (a sample seeded by `seed`, in memory order); undefined when the memory
- * has none.
+ * has none. An on-disk (LanceDB) memory is refused with what to give instead.
  */
-export function zsclSentences(memory: Memory, seed: number, max = 20000): string[] | undefined {
+export function zsclSentences(memory: AnyMemory, seed: number, max = 20000): string[] | undefined {
+  if (isOnDiskMemory(memory)) {
+    // An on-disk memory's text-only captions would take a scan of the whole table (18M rows at paper scale) on every run.
+    throw new Error(
+      `zscl: memory ${memory.dir} is an on-disk (LanceDB) memory, from which ZSCL's sentence set (the memory's text-only captions) is not read; ` +
+        `give the method option referenceTexts: 'batch' (the reference batch's own captions) or your own list of sentences (CLI: --set referenceTexts=batch)`,
+    );
+  }
   const rows: number[] = [];
   for (let r = 0; r < memory.size; r++) if (!memory.entry(r).image) rows.push(r);
   if (rows.length === 0) return undefined;

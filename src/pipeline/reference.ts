@@ -13,10 +13,8 @@ import { modelTextEmbedder } from '../memory/embedders/model';
 import { modelEmbedderId } from '../model/identity';
 import type { Embedder } from '../memory/types';
 import { modelVisualScorer } from '../memory/retrieval/visual';
-import { buildReferenceSet } from '../memory/reference-set';
+import { buildReferenceSet, referenceMemory, type AnyMemory, type MemoryRetrievalOptions, type ReferenceMemory } from '../memory/reference-set';
 import type { EarlierTask, Question } from '../memory/pool';
-import type { RetrievalOptions } from '../memory/retrieval/pipeline';
-import type { Memory } from '../memory/store';
 import type { Bag, SiphonOptions } from '../memory/siphon';
 import { silentProgress, type ProgressSink } from '../util/progress';
 import { contentHash } from '../util/fs';
@@ -26,8 +24,8 @@ export type ReferenceStrategy = 'siphon' | 'uniform';
 
 /** Everything retrieval needs that does not change from task to task. */
 export interface ReferenceContext {
-  /** The memory. */
-  memory: Memory;
+  /** The memory: in-RAM (`openMemory`) or on-disk (`openLanceMemory`; `openAnyMemory` opens either). */
+  memory: AnyMemory;
   /**
    * The initial (pretrained) model: its text tower embeds the queries (it must be the model
    * that embedded the memory) and its two towers give the visual rerank score S_v.
@@ -52,7 +50,7 @@ export interface ReferenceContext {
   /** Uniform set size. */
   uniformTotal: number;
   /** Retrieval stage switches (the paper's BM25 / embedding / hierarchical ablation). */
-  retrieval?: Omit<RetrievalOptions, 'k'>;
+  retrieval?: MemoryRetrievalOptions;
   /** Pixel preprocessing of the student (same as the initial model's). */
   preprocess: ImagePreprocess;
   /** Seed of the general-bag sample. */
@@ -85,12 +83,15 @@ export function visualScorerId(modelId: string, preprocess: ImagePreprocess): st
   return `visual:${modelId}:${contentHash(preprocess).slice(0, 12)}`;
 }
 
-function loadPixels(memory: Memory, row: number, preprocess: ImagePreprocess): Float32Array | undefined {
-  const bytes = memory.readImageBytes(row);
-  if (!bytes) return undefined;
-  // As task images: short side resized (antialiased bicubic) and the centre square cut, as open_clip.
-  const img = prepareImage(decodeImage(bytes, `memory entry ${memory.entry(row).id}`), { size: preprocess.size, channels: preprocess.channels });
-  return preprocessImage(img, preprocess);
+/** Preprocessed pixels of the images of `rows` (undefined for a text-only entry), read from the memory in one batch. */
+async function loadPixels(memory: ReferenceMemory, rows: number[], preprocess: ImagePreprocess): Promise<(Float32Array | undefined)[]> {
+  const [entries, images] = await Promise.all([memory.entries(rows), memory.readImages(rows)]);
+  return images.map((bytes, i) => {
+    if (!bytes) return undefined;
+    // As task images: short side resized (antialiased bicubic) and the centre square cut, as open_clip.
+    const img = prepareImage(decodeImage(bytes, `memory entry ${entries[i].id}`), { size: preprocess.size, channels: preprocess.channels });
+    return preprocessImage(img, preprocess);
+  });
 }
 
 /**
@@ -99,7 +100,8 @@ function loadPixels(memory: Memory, row: number, preprocess: ImagePreprocess): F
  * and CMC need matched pairs.
  */
 export async function prepareReference(ctx: ReferenceContext, earlier: ClassificationDataset[]): Promise<PreparedReference> {
-  const { memory, initialModel, preprocess } = ctx;
+  const { initialModel, preprocess } = ctx;
+  const memory = referenceMemory(ctx.memory);
   const initialId = modelEmbedderId(initialModel);
   // The queries must be embedded in the memory's space: an id that differs from the memory's is refused.
   const embedder = ctx.queryEmbedder ?? modelTextEmbedder(initialModel, { id: initialId });
@@ -117,13 +119,14 @@ export async function prepareReference(ctx: ReferenceContext, earlier: Classific
   const scorer = modelVisualScorer(initialModel, async (rows) => {
     const withImage: number[] = [];
     const chunks: Float32Array[] = [];
-    for (const r of rows) {
-      const p = loadPixels(memory, r, preprocess);
+    const loaded = await loadPixels(memory, rows, preprocess);
+    rows.forEach((r, i) => {
+      const p = loaded[i];
       if (p) {
         withImage.push(r);
         chunks.push(p);
       }
-    }
+    });
     const pixels = new Float32Array(withImage.length * px);
     chunks.forEach((c, i) => pixels.set(c, i * px));
     return { rows: withImage, pixels };
@@ -147,18 +150,19 @@ export async function prepareReference(ctx: ReferenceContext, earlier: Classific
   const rows: number[] = [];
   const captions: string[] = [];
   const chunks: Float32Array[] = [];
-  const seen = new Set<number>();
   const bags: Partial<Record<Bag, number>> = {};
-  for (const item of set.items) {
-    if (seen.has(item.row)) continue;
-    seen.add(item.row);
-    const p = loadPixels(memory, item.row, preprocess);
-    if (!p) continue;
+  const seen = new Set<number>();
+  const items = set.items.filter((item) => !seen.has(item.row) && !!seen.add(item.row));
+  const itemRows = items.map((item) => item.row);
+  const [entries, pixels] = await Promise.all([memory.entries(itemRows), loadPixels(memory, itemRows, preprocess)]);
+  items.forEach((item, i) => {
+    const p = pixels[i];
+    if (!p) return;
     rows.push(item.row);
-    captions.push(memory.entry(item.row).caption);
+    captions.push(entries[i].caption);
     chunks.push(p);
     bags[item.bag] = (bags[item.bag] ?? 0) + 1;
-  }
+  });
   // One pair is a valid (if useless) set: CKT and CMC over a 1×1 matrix are 0, so the task trains on
   // its own loss alone. None at all is an error: there is nothing to distil on.
   if (rows.length === 0) {

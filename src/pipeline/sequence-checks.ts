@@ -12,6 +12,8 @@ import { FileSplit } from '../data/file-split';
 import type { ClassificationDataset } from '../data/types';
 import { normalizeDomain, type Question } from '../memory/pool';
 import type { Memory } from '../memory/store';
+import { isOnDiskMemory, type AnyMemory } from '../memory/reference-set';
+import type { LanceMemory } from '../memory/lance/store';
 import type { PreparedReference } from './reference';
 
 /** What {@link checkPoolDomains} returns. */
@@ -82,27 +84,10 @@ function sha256File(file: string): string {
  * content. Images inside tar shards are not checked.
  */
 export function findTaskImagesInMemory(memory: Memory, tasks: SplitDataset[]): TaskImagesInMemory[] {
-  const byPath = new Map<string, string>();
-  const bySize = new Map<number, { file: string; task: string }[]>();
-  for (const t of tasks) {
-    for (const s of t.splitNames()) {
-      const split = t.split(s);
-      if (!(split instanceof FileSplit)) continue;
-      for (const f of split.files()) {
-        byPath.set(path.resolve(f.path), t.name);
-        const size = fs.statSync(f.path).size;
-        bySize.set(size, [...(bySize.get(size) ?? []), { file: f.path, task: t.name }]);
-      }
-    }
-  }
+  const { byPath, bySize } = taskImageFiles(tasks);
   if (!byPath.size) return [];
   const found = new Map<string, TaskImagesInMemory>();
-  const hit = (task: string, row: number) => {
-    const r = found.get(task) ?? { task, rows: [], examples: [] };
-    r.rows.push(row);
-    if (r.examples.length < 3) r.examples.push(memory.entry(row).id);
-    found.set(task, r);
-  };
+  const hit = (task: string, row: number) => addHit(found, task, row, memory.entry(row).id);
   const locations: { row: number; file: string }[] = [];
   for (let row = 0; row < memory.size; row++) {
     const loc = memory.imageLocation(row);
@@ -120,6 +105,56 @@ export function findTaskImagesInMemory(memory: Memory, tasks: SplitDataset[]): T
     const same = bySize.get(fs.statSync(file).size);
     const match = same?.find((c) => hashOf(c.file) === hashOf(file));
     if (match) hit(match.task, row);
+  }
+  return [...found.values()];
+}
+
+/** The image files of the tasks' file splits: task by absolute path, and files by size. */
+function taskImageFiles(tasks: SplitDataset[]): { byPath: Map<string, string>; bySize: Map<number, { file: string; task: string }[]> } {
+  const byPath = new Map<string, string>();
+  const bySize = new Map<number, { file: string; task: string }[]>();
+  for (const t of tasks) {
+    for (const s of t.splitNames()) {
+      const split = t.split(s);
+      if (!(split instanceof FileSplit)) continue;
+      for (const f of split.files()) {
+        byPath.set(path.resolve(f.path), t.name);
+        const size = fs.statSync(f.path).size;
+        bySize.set(size, [...(bySize.get(size) ?? []), { file: f.path, task: t.name }]);
+      }
+    }
+  }
+  return { byPath, bySize };
+}
+
+function addHit(found: Map<string, TaskImagesInMemory>, task: string, row: number, id: string): void {
+  const r = found.get(task) ?? { task, rows: [], examples: [] };
+  r.rows.push(row);
+  if (r.examples.length < 3) r.examples.push(id);
+  found.set(task, r);
+}
+
+/**
+ * {@link findTaskImagesInMemory} for a memory of either engine. An on-disk (LanceDB) memory is
+ * matched by path only: each task file under a source's root is looked up by LanceDB's filter on
+ * the `image` column (no scan of the table in JS, no content hashing, at any size).
+ */
+export async function findTaskImagesInAnyMemory(memory: AnyMemory, tasks: SplitDataset[]): Promise<TaskImagesInMemory[]> {
+  return isOnDiskMemory(memory) ? findTaskImagesInLance(memory, tasks) : findTaskImagesInMemory(memory, tasks);
+}
+
+async function findTaskImagesInLance(memory: LanceMemory, tasks: SplitDataset[]): Promise<TaskImagesInMemory[]> {
+  const { byPath } = taskImageFiles(tasks);
+  const found = new Map<string, TaskImagesInMemory>();
+  for (const [source, src] of memory.manifest.sources.entries()) {
+    const under = new Map<string, string>(); // image path relative to the source root → task
+    for (const [file, task] of byPath) {
+      const rel = path.relative(src.root, file);
+      if (rel && !rel.startsWith('..') && !path.isAbsolute(rel)) under.set(rel.split(path.sep).join('/'), task);
+    }
+    if (!under.size) continue;
+    const hits = await memory.rowsWithImages(source, [...under.keys()]);
+    for (const h of hits.sort((a, b) => a.row - b.row)) addHit(found, under.get(h.image)!, h.row, h.id);
   }
   return [...found.values()];
 }
@@ -153,12 +188,12 @@ export interface ReferenceMakeup {
   };
 }
 
-/** The makeup of a prepared reference set: bags, domains and sources of its pairs. */
-export function referenceMakeup(memory: Memory, ref: PreparedReference, task: string, earlierTasks: string[]): ReferenceMakeup {
+/** The makeup of a prepared reference set: bags, domains and sources of its pairs (a memory of either engine). */
+export async function referenceMakeup(memory: AnyMemory, ref: PreparedReference, task: string, earlierTasks: string[]): Promise<ReferenceMakeup> {
   const domains: Record<string, number> = {};
   const sources: Record<string, number> = {};
-  for (const row of ref.rows) {
-    const e = memory.entry(row);
+  const entries = isOnDiskMemory(memory) ? await memory.entries(ref.rows) : ref.rows.map((r) => memory.entry(r));
+  for (const e of entries) {
     const d = e.domain ?? 'unknown';
     const src = typeof e.meta?.source === 'string' ? (e.meta.source as string) : 'unknown';
     domains[d] = (domains[d] ?? 0) + 1;

@@ -21,12 +21,15 @@ import { readJson, writeJsonAtomic } from '../../util/fs';
 import { acquireFolderLock } from '../../util/lock';
 import { silentProgress, type ProgressSink } from '../../util/progress';
 import type { EmbedderIdentity } from '../manifest';
-import { checkSameEmbedder } from '../store';
+import { checkSameEmbedder, locateImage, readImageAt, type ImageLocation } from '../store';
+import type { MemoryRetrievalOptions, ReferenceMemory } from '../reference-set';
+import type { VisualScorer } from '../retrieval/visual';
 import type { Embedder, MemoryEntry, SearchHits } from '../types';
 import { checkVector, l2NormalizeInPlace } from '../vectors';
 import { streamEntries } from '../importers/stream';
 import { applyTieRobustThreshold } from '../retrieval/dense';
 import type { Candidate } from '../retrieval/candidate';
+import { retrieveBatchFromLance } from './retrieve';
 import { exactSearchChunked, type VectorChunk, type VectorChunkSource } from '../vector/chunked-exact';
 import { fromHalf, toHalf } from './half';
 import { checkUniqueIds, type IdOrigin } from './unique-ids';
@@ -361,6 +364,16 @@ export interface Bm25Hit {
   bm25: number;
 }
 
+/** A row found by {@link LanceMemory.rowsWithImages}. */
+export interface ImageRow {
+  /** Row in the memory. */
+  row: number;
+  /** Its entry id. */
+  id: string;
+  /** Its image path, relative to its source's root. */
+  image: string;
+}
+
 /** Options of {@link LanceMemory.searchBatch}. */
 export interface LanceSearchOptions {
   /** `exact` (every vector, chunked matrix products on the tensor backend) or `index` (IVF-PQ, refined). Default `index` when built, else `exact`. */
@@ -371,10 +384,15 @@ export interface LanceSearchOptions {
   refineFactor?: number;
   /** Vectors per matrix product in exact mode. Default 32,768. */
   chunkRows?: number;
+  /** Search among the rows that have an image only (text-only rows are never candidates). Default false. */
+  imageOnly?: boolean;
 }
 
-/** An on-disk memory opened for reading. */
-export class LanceMemory {
+/** An on-disk memory opened for reading; it serves the reference-set path as a {@link ReferenceMemory}. */
+export class LanceMemory implements ReferenceMemory {
+  /** The storage engine (the in-RAM memory's is `in-ram`). */
+  readonly engine = 'lance' as const;
+
   /** @internal Use {@link openLanceMemory}. */
   constructor(
     /** The memory folder. */
@@ -395,11 +413,21 @@ export class LanceMemory {
     checkSameEmbedder(path.join(this.dir, MANIFEST), this.manifest.embedder, e);
   }
 
+  /** The search mode of the dense stage when the options name none: `index` when the memory has a vector index, else `exact`. */
+  get defaultSearchMode(): 'exact' | 'index' {
+    return this.hasVectorIndex ? 'index' : 'exact';
+  }
+
   /** The entries of `rows` (in that order). */
   async entries(rows: number[]): Promise<MemoryEntry[]> {
+    return (await this.storedRows(rows)).map((s) => s.entry);
+  }
+
+  /** Entries of `rows` with the index of the source each came from (its `root` column). */
+  private async storedRows(rows: number[]): Promise<{ entry: MemoryEntry; source: number }[]> {
     if (rows.length === 0) return [];
     for (const r of rows) if (!Number.isInteger(r) || r < 0 || r >= this.size) throw new Error(`${this.dir}: no entry at row ${r} (the memory holds ${this.size})`);
-    const got = await this.table.query().where(`row IN (${[...new Set(rows)].join(',')})`).select(['row', 'id', 'caption', 'image', 'domain', 'meta']).toArray();
+    const got = await this.table.query().where(`row IN (${[...new Set(rows)].join(',')})`).select(['row', 'id', 'caption', 'image', 'domain', 'meta', 'root']).toArray();
     const byRow = new Map(got.map((g) => [Number(g.row), g]));
     return rows.map((r) => {
       const g = byRow.get(r);
@@ -408,12 +436,87 @@ export class LanceMemory {
       if (g.image != null) e.image = g.image;
       if (g.domain != null) e.domain = g.domain;
       if (g.meta != null) e.meta = JSON.parse(g.meta);
-      return e;
+      return { entry: e, source: Number(g.root) };
     });
   }
 
-  /** The stored vectors as a chunk stream, for {@link exactSearchChunked}. */
-  vectorSource(): VectorChunkSource {
+  /**
+   * Where the images of `rows` lie (undefined for a text-only entry): each entry's `image` is
+   * relative to the root of the source it was imported from (`manifest.sources[i].root`), and a
+   * WebDataset entry's is a `tar://<shard>#<member>` reference with the member's offset in `meta`.
+   */
+  async imageLocations(rows: number[]): Promise<(ImageLocation | undefined)[]> {
+    return (await this.storedRows(rows)).map((s, i) => this.locate(rows[i], s.entry, s.source));
+  }
+
+  private locate(row: number, entry: MemoryEntry, source: number): ImageLocation | undefined {
+    if (!entry.image) return undefined;
+    const src = this.manifest.sources[source];
+    if (!src) throw new Error(`${this.dir}: row ${row} (id ${JSON.stringify(entry.id)}) names source ${source}, which ${MANIFEST} lacks; the memory is damaged`);
+    return locateImage(src.root, entry, this.dir);
+  }
+
+  /** Encoded bytes (PNG/JPEG) of the images of `rows`, undefined for a text-only entry; a missing file is an error naming the memory, row, id and path. */
+  async readImages(rows: number[]): Promise<(Uint8Array | undefined)[]> {
+    return (await this.storedRows(rows)).map(({ entry, source }, i) => {
+      const loc = this.locate(rows[i], entry, source);
+      return loc && readImageAt(loc, this.dir, rows[i], entry.id);
+    });
+  }
+
+  /**
+   * Rows of source `source` (index into `manifest.sources`) whose `image` is one of `images` (paths
+   * relative to that source's root, as stored), found by LanceDB's filter: no row is read into JS
+   * unless it matches.
+   */
+  async rowsWithImages(source: number, images: string[]): Promise<ImageRow[]> {
+    const out: ImageRow[] = [];
+    const sql = (v: string) => `'${v.replace(/'/g, "''")}'`;
+    for (let i = 0; i < images.length; i += 500) {
+      const list = images.slice(i, i + 500).map(sql).join(',');
+      const got = await this.table.query().where(`root = ${source} AND image IN (${list})`).select(['row', 'id', 'image']).toArray();
+      for (const g of got) out.push({ row: Number(g.row), id: String(g.id), image: String(g.image) });
+    }
+    return out;
+  }
+
+  /** Encoded bytes of row `row`'s image, or undefined for a text-only entry. */
+  async readImageBytes(row: number): Promise<Uint8Array | undefined> {
+    return (await this.readImages([row]))[0];
+  }
+
+  /**
+   * The retrieval pipeline for a batch of queries ({@link retrieveBatchFromLance}): the dense
+   * stage searches as `options.search` says, else by the memory's {@link defaultSearchMode}; with
+   * `dropTextOnly` (default) among rows with an image only, as the in-RAM pipeline does.
+   */
+  retrieveBatch(queries: string[], vectors: Float32Array[], options: MemoryRetrievalOptions & { k: number }, scorer?: VisualScorer, progress?: ProgressSink): Promise<Candidate[][]> {
+    const imageOnly = options.dropTextOnly !== false;
+    return retrieveBatchFromLance(this, queries, vectors, { ...options, search: { ...options.search, imageOnly } }, scorer, progress);
+  }
+
+  /**
+   * What identifies this memory's retrieval results in a reference-set cache key: the engine, its
+   * manifest (version, rows, sources, when it was completed, embedder, vector type) and the dense
+   * search mode used (with the index parameters when searching by the index).
+   */
+  cacheIdentity(retrieval: MemoryRetrievalOptions = {}): Record<string, unknown> {
+    const m = this.manifest;
+    const mode = retrieval.search?.mode ?? this.defaultSearchMode;
+    return {
+      engine: 'lance',
+      version: m.version,
+      count: m.count,
+      updatedAt: m.updatedAt,
+      sources: m.sources.map((s) => ({ path: s.path, rows: s.rows })),
+      embedder: m.embedder.id,
+      vectorType: m.vectorType,
+      search: mode === 'index' && this.hasVectorIndex ? { mode, nprobes: m.index.nprobes, refineFactor: m.index.refineFactor } : { mode: 'exact' },
+    };
+  }
+
+  /** The stored vectors as a chunk stream, for {@link exactSearchChunked}; with `imageOnly`, those of rows with an image only. */
+  vectorSource(options: { imageOnly?: boolean } = {}): VectorChunkSource {
     const dim = this.manifest.embedder.dim;
     const table = this.table;
     const dbDir = path.join(this.dir, DB_DIR);
@@ -437,7 +540,9 @@ export class LanceMemory {
           held = 0;
           return c;
         };
-        const batches = table.query().select(['row', 'vector'])[Symbol.asyncIterator]();
+        const query = table.query();
+        if (options.imageOnly) query.where('image IS NOT NULL');
+        const batches = query.select(['row', 'vector'])[Symbol.asyncIterator]();
         for (;;) {
           let step: IteratorResult<arrow.RecordBatch>;
           try {
@@ -470,7 +575,7 @@ export class LanceMemory {
     const dim = this.manifest.embedder.dim;
     if (queries.length % dim !== 0) throw new Error(`${this.dir}: ${queries.length} query floats is not a multiple of the memory's dimension ${dim}`);
     const mode = options.mode ?? (this.hasVectorIndex ? 'index' : 'exact');
-    if (mode === 'exact' || !this.hasVectorIndex) return exactSearchChunked(this.vectorSource(), queries, k, { chunkRows: options.chunkRows });
+    if (mode === 'exact' || !this.hasVectorIndex) return exactSearchChunked(this.vectorSource({ imageOnly: options.imageOnly }), queries, k, { chunkRows: options.chunkRows });
     const nq = queries.length / dim;
     const out: SearchHits[] = new Array(nq);
     // LanceDB answers one query per call; a few in flight keep its threads busy.
@@ -478,8 +583,9 @@ export class LanceMemory {
     const worker = async () => {
       while (next < nq) {
         const q = next++;
-        const res = await this.table
-          .vectorSearch(Array.from(queries.subarray(q * dim, (q + 1) * dim)))
+        const search = this.table.vectorSearch(Array.from(queries.subarray(q * dim, (q + 1) * dim)));
+        if (options.imageOnly) search.where('image IS NOT NULL');
+        const res = await search
           .distanceType('dot')
           .nprobes(options.nprobes ?? this.manifest.index.nprobes)
           .refineFactor(options.refineFactor ?? this.manifest.index.refineFactor)
@@ -506,8 +612,10 @@ export class LanceMemory {
   }
 
   /** The `k` rows whose captions score highest by BM25 (LanceDB's full-text index) against `text`. */
-  async bm25(text: string, k: number): Promise<Bm25Hit[]> {
-    const res = await this.table.search(text, 'fts').limit(k).select(['row', '_score']).toArray();
+  async bm25(text: string, k: number, options: { imageOnly?: boolean } = {}): Promise<Bm25Hit[]> {
+    const search = this.table.search(text, 'fts');
+    if (options.imageOnly) search.where('image IS NOT NULL');
+    const res = await search.limit(k).select(['row', '_score']).toArray();
     return res.map((r) => ({ row: Number(r.row), bm25: Number(r._score) }));
   }
 
