@@ -14,6 +14,8 @@ import { command } from '../src/cli/evaluate';
 import { evaluateMGTIL } from '../src/experiment';
 import { buildLanceMemory } from '../src/memory/lance/store';
 import { openAnyMemory } from '../src/memory/store';
+import { buildMemory } from '../src/memory/build';
+import { importEntries } from '../src/memory/importers';
 import { runCaptured } from './helpers/cli';
 import { makeWorld } from './helpers/sequence';
 import { toyEmbedder } from './helpers/toy-embedder';
@@ -58,4 +60,13 @@ test('evaluateMGTIL trains PRIMED from an on-disk memory and records which memor
     /zscl: memory .*disk-memory is an on-disk \(LanceDB\) memory/,
   );
   assert.equal(fs.existsSync(path.join(tmp, 'cli', 'result.json')), false);
+  // --memory-search: checked before any work; an in-RAM memory refuses it.
+  const cli = (extra: string[]) => runCaptured(command, ['--tasks', path.join(root, 'seq.json'), '--method', 'primed-dyn', '--add-domains', '--steps', '1', '--out', path.join(tmp, 'cli-search'), ...extra], { quiet: true });
+  await assert.rejects(cli(['--memory', dir, '--memory-search', 'exakt']), /option --memory-search must be exact or index, got "exakt"/);
+  await assert.rejects(cli(['--memory-search', 'exact']), /option --memory-search needs --memory DIR/);
+  const ramDir = path.join(tmp, 'ram-memory');
+  const imported = importEntries(path.join(root, 'memory.jsonl'));
+  await buildMemory(ramDir, imported.entries, { embedder: toyEmbedder(), imageRoot: imported.root });
+  await assert.rejects(cli(['--memory', ramDir, '--memory-search', 'exact']), /option --memory-search: retrieval option "search" applies to an on-disk \(LanceDB\) memory/);
+  assert.equal(fs.existsSync(path.join(tmp, 'cli-search', 'result.json')), false);
 });

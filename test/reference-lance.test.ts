@@ -31,7 +31,8 @@ import { modelEmbedderId } from '../src/model/identity';
 import { defaultRecipe } from '../src/recipes';
 import { modelPreprocess } from '../src/train/preprocess';
 import { Rng } from '../src/util/rng';
-import { toyEmbedder } from './helpers/toy-embedder';
+import { toyEmbedder, vectorOf } from './helpers/toy-embedder';
+import { checkMemoryRetrieval } from '../src/memory/reference-set';
 import { makeWorld } from './helpers/sequence';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'primed-ref-lance-'));
@@ -247,4 +248,58 @@ test('what would scan a whole on-disk memory: ZSCL asks for its sentences, the s
   assert.throws(() => zsclMethod.adaptToRecipe({}, { steps: 10, seed: 1, memory: disk }), /zscl: memory .*leak-disk is an on-disk \(LanceDB\) memory.*give the method option referenceTexts: 'batch'.*--set referenceTexts=batch/);
   assert.equal(zsclMethod.adaptToRecipe({ referenceTexts: 'batch' }, { steps: 10, seed: 1, memory: disk }).referenceTexts, 'batch');
   assert.deepEqual(zsclMethod.adaptToRecipe({}, { steps: 10, seed: 1, memory: ram }).referenceTexts, ['no image'], 'an in-RAM memory gives its text-only captions');
+});
+
+test('text-only rows are never dense or BM25 candidates of the reference path: exact scan, IVF-PQ index and full-text search filter them in LanceDB', async () => {
+  await initBackend();
+  const d = path.join(tmp, 'filter');
+  fs.mkdirSync(d, { recursive: true });
+  const rows = Array.from({ length: 300 }, (_, i) => ({ id: `e${i}`, caption: `${TOPICS[i % 5]} finding ${i}${i % 10 === 3 ? ' effusion' : ''}`, ...(i % 3 === 0 ? {} : { image: `img/e${i}.png` }) }));
+  fs.writeFileSync(path.join(d, 'c.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n'));
+  fs.mkdirSync(path.join(d, 'img'));
+  for (const r of rows) if (r.image) fs.writeFileSync(path.join(d, r.image), noisePng(r.id, 4, 4));
+  const dir = path.join(d, 'mem');
+  await buildLanceMemory(dir, path.join(d, 'c.jsonl'), { embedder: toyEmbedder(), vectorType: 'float32', index: { partitions: 4, subVectors: 8, nprobes: 4, refineFactor: 20 } });
+  const disk = await openLanceMemory(dir);
+  assert.equal(disk.defaultSearchMode, 'index');
+  const withImage = (r: number) => r % 3 !== 0;
+  const q = vectorOf('chest finding 10');
+  // Oracle: cosine of every row with an image by a float64 loop, best 10 (ties by row).
+  const score = (r: number) => vectorOf(rows[r].caption).reduce((a, x, j) => a + x * q[j], 0);
+  const oracle = rows.map((_, r) => r).filter(withImage).sort((a, b) => score(b) - score(a) || a - b).slice(0, 10);
+  const [exact] = await disk.searchBatch(q, 10, { mode: 'exact', imageOnly: true });
+  assert.deepEqual(Array.from(exact.rows).slice(0, 10), oracle);
+  const [all] = await disk.searchBatch(q, 10, { mode: 'exact' });
+  assert.ok(Array.from(all.rows).some((r) => !withImage(r)), 'without the filter text-only rows compete');
+  const [approx] = await disk.searchBatch(q, 10, { mode: 'index', imageOnly: true });
+  assert.equal(approx.rows.length, 10);
+  assert.ok(Array.from(approx.rows).every(withImage), `index hits: ${Array.from(approx.rows)}`);
+  const bm = await disk.bm25('effusion', 10, { imageOnly: true });
+  assert.ok(bm.length > 0 && bm.every((h) => withImage(h.row) && rows[h.row].caption.includes('effusion')), JSON.stringify(bm));
+  // The reference path retrieves among rows with images, by the index (the memory's default) unless told otherwise.
+  const [viaIndex] = await disk.retrieveBatch(['chest finding 10'], [q], { k: 10, mode: 'embedding' });
+  assert.deepEqual(viaIndex.map((c) => c.row), Array.from(approx.rows).slice(0, 10));
+  const [viaExact] = await disk.retrieveBatch(['chest finding 10'], [q], { k: 10, mode: 'embedding', search: { mode: 'exact' } });
+  assert.deepEqual(viaExact.map((c) => c.row), oracle);
+  assert.deepEqual(disk.cacheIdentity({}).search, { mode: 'index', nprobes: 4, refineFactor: 20 });
+  assert.deepEqual(disk.cacheIdentity({ search: { mode: 'exact' } }).search, { mode: 'exact' });
+  await assert.rejects(disk.searchBatch(q, 10, { mode: 'exakt' as 'exact' }), /search option "mode" must be exact or index, got "exakt"/);
+});
+
+test('retrieval options the memory cannot take are refused before anything runs, naming the option', async () => {
+  await initBackend();
+  const { ram, disk } = await twoMemories('options');
+  assert.throws(() => checkMemoryRetrieval(ram, { search: { mode: 'exact' } }), /retrieval option "search" applies to an on-disk \(LanceDB\) memory; .*options-ram is an in-RAM memory/);
+  assert.throws(() => checkMemoryRetrieval(disk, { search: { mode: 'exakt' as 'exact' } }), /retrieval option "search.mode" must be exact or index, got "exakt"/);
+  checkMemoryRetrieval(disk, { search: { mode: 'index' } });
+  checkMemoryRetrieval(ram, { mode: 'embedding' });
+  const [xray, second] = loadBenchmarkTasks('mini-mgtil', { order: 'I' });
+  const model = await loadMiniModel();
+  try {
+    const weights = modelIdentity(model);
+    await assert.rejects(distill(model, second, { memory: ram, earlierTasks: [xray], initialModel: model, queryEmbedder: toyEmbedder(), retrieval: { search: { mode: 'exact' } } }), /retrieval option "search" applies to an on-disk/);
+    assert.equal(modelIdentity(model), weights, 'nothing was trained');
+  } finally {
+    model.dispose();
+  }
 });

@@ -9,6 +9,7 @@ import type { DualEncoderLike } from '../model/types';
 import { accuracyMatrixFigure, forgettingCurvesFigure } from '../report/figures';
 import { writeFigureHtml, writeFigureImage } from '../report/export';
 import { openAnyMemory } from '../memory/store';
+import { checkMemoryRetrieval } from '../memory/reference-set';
 import { checkMemorySource, type MemorySource } from '../memory/out-of-source';
 import { EMBEDDER_SPEC_HELP, queryEmbedderFor } from '../memory/embedders/spec';
 import { hasChromium } from '../report/chromium';
@@ -87,12 +88,12 @@ export const command: CliCommand = {
   usage:
     'primed evaluate [--benchmark mini-mgtil|hieramedtransfer|medxtreme | --tasks SEQUENCE.json] [--add-domains] [--method ' +
     METHOD_SPECS.filter((s) => !s.aliasOf).map((s) => s.name).join('|') +
-    '] [--order I|II] [--seed N] [--out DIR] [--steps N] [--set OPTION=VALUE ...] [--root DATASETS] [--preset biomedclip|clip-vit-b16 --checkpoint PATH | --model DIR] [--memory-source in-source|out-of-source | --memory DIR [--embedder SPEC] [--embedder-id ID] [--api-key-env VAR] [--embedder-timeout SECONDS]] [--fresh] [--keep-state] [--backend NAME] [--json]\n' +
+    '] [--order I|II] [--seed N] [--out DIR] [--steps N] [--set OPTION=VALUE ...] [--root DATASETS] [--preset biomedclip|clip-vit-b16 --checkpoint PATH | --model DIR] [--memory-source in-source|out-of-source | --memory DIR [--memory-search exact|index] [--embedder SPEC] [--embedder-id ID] [--api-key-env VAR] [--embedder-timeout SECONDS]] [--fresh] [--keep-state] [--backend NAME] [--json]\n' +
     `${EMBEDDER_SPEC_HELP}\n` +
     '--tasks runs your own task sequence (a JSON or YAML file listing image folders or CSV manifests; see docs/your-own-data.md) instead of a benchmark; every image is decoded and checked before training, and the report is printed. --add-domains lets the distillation methods add a task domain the question pool lacks (else refused).\n' +
     '--set gives the method an option (repeatable; VALUE is read as JSON when it parses, else as a string), e.g. --method ewc --set lambda=100 --set gamma=0.9, or --method primed-dyn --set regularizer=l2; the options are recorded in result.json.\n' +
     '--fresh discards the run in --out and starts over, only once every option is valid and only if --out holds a primed run (or is empty); --keep-state keeps the final learner state of a finished run (by default a finished run keeps only its results). One process writes a run folder at a time; a second is refused, naming the first one\'s pid.\n' +
-    '--memory-source picks the bundled mini memory of the distillation methods: in-source (default; the tasks\' own validation images captioned from their labels) or out-of-source (images of other datasets: BCCD blood smears and adult chest radiographs, data/out-of-source/); --memory DIR is a memory of your own.\n' +
+    '--memory-source picks the bundled mini memory of the distillation methods: in-source (default; the tasks\' own validation images captioned from their labels) or out-of-source (images of other datasets: BCCD blood smears and adult chest radiographs, data/out-of-source/); --memory DIR is a memory of your own, in-RAM or on-disk (primed memory build --engine lance); --memory-search picks an on-disk memory\'s dense search, exact (every vector) or index (IVF-PQ; the default when it has one).\n' +
     'The queries against --memory are embedded by --embedder; without it, by the memory\'s own endpoint when an endpoint embedded it, else by the initial model\'s text tower.',
   async run(argv) {
     const { values } = parseArgs({
@@ -113,6 +114,7 @@ export const command: CliCommand = {
         model: { type: 'string' },
         memory: { type: 'string' },
         'memory-source': { type: 'string' },
+        'memory-search': { type: 'string' },
         embedder: { type: 'string' },
         'embedder-id': { type: 'string' },
         'api-key-env': { type: 'string' },
@@ -152,6 +154,9 @@ export const command: CliCommand = {
     if (values.checkpoint) model = await loadCheckpoint(values.checkpoint, { preset: values.preset! });
     else if (values.model) model = await loadModel(values.model);
     if ((values.embedder || values['embedder-id'] || values['api-key-env']) && !values.memory) throw new UsageError('options --embedder, --embedder-id and --api-key-env need --memory DIR');
+    const memorySearch = values['memory-search'];
+    if (memorySearch !== undefined && memorySearch !== 'exact' && memorySearch !== 'index') throw new UsageError(`option --memory-search must be exact or index, got "${memorySearch}"`);
+    if (memorySearch !== undefined && !values.memory) throw new UsageError('option --memory-search needs --memory DIR (an on-disk memory)');
     const memorySource = values['memory-source'];
     if (memorySource !== undefined) {
       const problem = checkMemorySource(memorySource, 'option --memory-source');
@@ -160,6 +165,14 @@ export const command: CliCommand = {
     }
     // In-RAM or on-disk (primed memory build --engine lance): the manifest says which.
     const memory = values.memory ? await openAnyMemory(values.memory) : undefined;
+    const retrieval = memorySearch ? { search: { mode: memorySearch as 'exact' | 'index' } } : undefined;
+    if (memory && retrieval) {
+      try {
+        checkMemoryRetrieval(memory, retrieval);
+      } catch (err) {
+        throw new UsageError(`option --memory-search: ${(err as Error).message}`);
+      }
+    }
     const queryEmbedder = memory
       ? await queryEmbedderFor(memory.manifest.embedder.id, values.embedder, {
           id: values['embedder-id'],
@@ -189,6 +202,7 @@ export const command: CliCommand = {
       memory,
       memorySource: memorySource as MemorySource | undefined,
       queryEmbedder,
+      retrieval,
       methodOptions,
       recipe: steps !== undefined ? { trainer: { steps } } : undefined,
       progress: terminalProgress(),

@@ -7,7 +7,7 @@ import type { ClassificationDataset } from '../data/types';
 import { createMethod } from '../methods';
 import type { DualEncoderLike } from '../model/types';
 import type { Question } from '../memory/pool';
-import type { AnyMemory, MemoryRetrievalOptions } from '../memory/reference-set';
+import { checkMemoryRetrieval, type AnyMemory, type MemoryRetrievalOptions } from '../memory/reference-set';
 import type { Embedder } from '../memory/types';
 import { checkPoolDomains } from '../pipeline/sequence-checks';
 import type { PreparedReference, ReferenceStrategy } from '../pipeline/reference';
@@ -81,6 +81,7 @@ export async function distill(model: DualEncoderLike, dataset: ClassificationDat
   const recipe = resolveRecipe(defaultRecipe('mini-mgtil', 'mini'), options.recipe);
   const seed = options.seed ?? 42;
   const strategy = options.strategy ?? 'siphon';
+  checkMemoryRetrieval(options.memory, options.retrieval);
   const initial = options.initialModel ?? model.clone();
   try {
     const pool = checkPoolDomains(options.pool ?? miniPool(), options.earlierTasks, { addDomains: options.addDomains ?? false }).pool;

@@ -16,7 +16,7 @@ import type { DualEncoderLike } from '../model/types';
 import { modelIdentity, modelPresetName } from '../model/identity';
 import { checkMemorySource, type MemorySource } from '../memory/out-of-source';
 import type { Question } from '../memory/pool';
-import { isOnDiskMemory, type AnyMemory, type MemoryRetrievalOptions } from '../memory/reference-set';
+import { checkMemoryRetrieval, isOnDiskMemory, type AnyMemory, type MemoryRetrievalOptions } from '../memory/reference-set';
 import type { Embedder } from '../memory/types';
 import type { Bag } from '../memory/siphon';
 import { earlierTasksOf, type ReferenceStrategy } from '../pipeline/reference';
@@ -248,6 +248,8 @@ export async function evaluateMGTIL(options: EvaluateMGTILOptions = {}): Promise
     // A run recorded against other data is refused, naming the task (runs recorded before fingerprints existed are not checked).
     const recordData = options.fresh ? true : refuseChangedData(runDir, dataFingerprints);
     const memory = strategy ? options.memory ?? (await loadMemory(undefined, { model: initial, source: options.memorySource })) : undefined;
+    // A retrieval option the memory cannot take is refused before any training.
+    if (memory) checkMemoryRetrieval(memory, options.retrieval);
     const trained = tasks.filter((_, t) => !evalOnly[t]);
     const basePool = strategy ? options.pool ?? miniPool() : undefined;
     const grown = strategy ? checkPoolDomains(basePool!, trained, { addDomains: options.addDomains ?? false }) : undefined;

@@ -32,5 +32,5 @@ export { readQuestionPool, writeQuestionPool, growPool, taskQuestions, assignDom
 export { dynamicSiphon, siphonBags, SIPHON_DEFAULTS, type SiphonOptions, type ReferenceSet, type ReferenceItem, type Bag, type BatchRetriever } from './siphon';
 export { uniformReferenceSet, UNIFORM_KEYWORDS } from './uniform';
 export { cachedReferenceSet, referenceSetKey, type CachedReferenceSet, type ReferenceKeyParts } from './reference-cache';
-export { buildReferenceSet, memoryRetriever, referenceMemory, isOnDiskMemory, type ReferenceSetOptions, type AnyMemory, type ReferenceMemory, type MemoryRetrievalOptions } from './reference-set';
+export { buildReferenceSet, memoryRetriever, referenceMemory, isOnDiskMemory, checkMemoryRetrieval, type ReferenceSetOptions, type AnyMemory, type ReferenceMemory, type MemoryRetrievalOptions } from './reference-set';
 export { miniQuestionPool, buildMiniMemory, MINI_POOL_FINDINGS, type MiniCorpusEntryLike, type MiniMemoryOptions } from './mini';

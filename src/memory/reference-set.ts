@@ -105,6 +105,18 @@ export function referenceMemory(memory: AnyMemory | ReferenceMemory): ReferenceM
   return view;
 }
 
+/**
+ * Checks the retrieval options against the memory before anything runs: `search` is for an
+ * on-disk memory only, and its `mode` is `exact` or `index`. Errors name the option.
+ */
+export function checkMemoryRetrieval(memory: AnyMemory, retrieval: MemoryRetrievalOptions | undefined): void {
+  const search = retrieval?.search;
+  if (search === undefined) return;
+  if (!isOnDiskMemory(memory)) return refuseSearchOption(memory, retrieval!);
+  if (search === null || typeof search !== 'object') throw new Error(`retrieval option "search" must be an object such as { mode: 'exact' }, got ${JSON.stringify(search)}`);
+  if (search.mode !== undefined && search.mode !== 'exact' && search.mode !== 'index') throw new Error(`retrieval option "search.mode" must be exact or index, got ${JSON.stringify(search.mode)}`);
+}
+
 function refuseSearchOption(memory: Memory, retrieval: MemoryRetrievalOptions): void {
   if (retrieval.search !== undefined) {
     throw new Error(`retrieval option "search" applies to an on-disk (LanceDB) memory; ${memory.dir} is an in-RAM memory, searched by the ${memory.manifest.index.kind} index it was built with`);

@@ -575,6 +575,7 @@ export class LanceMemory implements ReferenceMemory {
     const dim = this.manifest.embedder.dim;
     if (queries.length % dim !== 0) throw new Error(`${this.dir}: ${queries.length} query floats is not a multiple of the memory's dimension ${dim}`);
     const mode = options.mode ?? (this.hasVectorIndex ? 'index' : 'exact');
+    if (mode !== 'exact' && mode !== 'index') throw new Error(`search option "mode" must be exact or index, got ${JSON.stringify(mode)}`);
     if (mode === 'exact' || !this.hasVectorIndex) return exactSearchChunked(this.vectorSource({ imageOnly: options.imageOnly }), queries, k, { chunkRows: options.chunkRows });
     const nq = queries.length / dim;
     const out: SearchHits[] = new Array(nq);
