@@ -8,12 +8,15 @@ import * as path from 'node:path';
 import { queueSocketSends } from '../kernel-lib/send-queue';
 
 // The zeromq the kernel uses: the one tslab resolves.
-const zmq = require(require.resolve('zeromq', { paths: [path.dirname(require.resolve('tslab'))] })) as typeof import('zeromq');
+type Zmq = typeof import('zeromq');
+type Publisher = InstanceType<Zmq['Publisher']>;
+type Subscriber = InstanceType<Zmq['Subscriber']>;
+const zmq = require(require.resolve('zeromq', { paths: [path.dirname(require.resolve('tslab'))] })) as Zmq;
 
 const BURST = 1200;
 
-async function connectedPair(Publisher: typeof zmq.Publisher): Promise<{ pub: zmq.Publisher; sub: zmq.Subscriber }> {
-  const pub = new Publisher();
+async function connectedPair(PublisherClass: Zmq['Publisher']): Promise<{ pub: Publisher; sub: Subscriber }> {
+  const pub = new PublisherClass();
   await pub.bind('tcp://127.0.0.1:*');
   const sub = new zmq.Subscriber();
   sub.connect(pub.lastEndpoint!);
