@@ -54,6 +54,19 @@ test('projectEngine leaves out a resumed build\'s times (they cover only the row
   assert.equal(p.qps, undefined);
 });
 
+test('projectEngine: an in-RAM index is projected to hold at least its index size in RAM, whatever the RSS fit says', () => {
+  // RSS dominated by a fixed baseline at small sizes grows slowly; the index grows with rows.
+  const files = [
+    { rows: 5e4, results: [{ stage: 'usearch', rows: 5e4, disk_bytes: 1.1e8, peak_rss_mib: 600 }] },
+    { rows: 1e6, results: [{ stage: 'usearch', rows: 1e6, disk_bytes: 2.2e9, peak_rss_mib: 2600 }] },
+  ];
+  const fitted = projectEngine(files, 'usearch', 18e6);
+  const diskGiB = (fitted.diskGB! * 1e9) / 2 ** 30;
+  assert.ok(fitted.peakRssGiB! < diskGiB, 'the plain fit projects less RSS than the index (the case guarded against)');
+  const inRam = projectEngine(files, 'usearch', 18e6, undefined, { inRam: true });
+  assert.ok(Math.abs(inRam.peakRssGiB! - diskGiB) < 1e-9);
+});
+
 test('bench/README.md\'s memory-at-scale section is the one the result files give', () => {
   const dir = path.join(__dirname, '..', 'bench', 'results');
   const files = readScaleFiles(dir);

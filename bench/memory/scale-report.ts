@@ -129,15 +129,15 @@ export function renderScaleSection(files: ScaleFile[], target = 18_000_000): str
   }
   // From one size: disk and build grow with rows (HNSW's build a little faster: a lower bound); an
   // exhaustive scan's queries/s falls in inverse proportion; a streaming search's RSS stays flat.
-  const engines: [string, string, ScaleQuantity[]][] = [
-    ['lance', 'on-disk store (LanceDB, float16, IVF-PQ)', ['build_s', 'build_cpu_s', 'disk_bytes']],
-    ['exact', 'exact search (chunked matmul, torch backend)', ['qps']],
-    ['usearch', 'in-RAM usearch (f16)', ['build_cpu_s', 'disk_bytes']],
-    ['faiss-ivfpq', 'faiss IVF-PQ + refine (peer)', ['build_cpu_s', 'disk_bytes']],
+  const engines: [string, string, ScaleQuantity[], boolean][] = [
+    ['lance', 'on-disk store (LanceDB, float16, IVF-PQ)', ['build_s', 'build_cpu_s', 'disk_bytes'], false],
+    ['exact', 'exact search (chunked matmul, torch backend)', ['qps'], false],
+    ['usearch', 'in-RAM usearch (f16)', ['build_cpu_s', 'disk_bytes'], true],
+    ['faiss-ivfpq', 'faiss IVF-PQ + refine (peer)', ['build_cpu_s', 'disk_bytes'], false],
   ];
-  const proj = engines.flatMap(([s, name, one]) => {
+  const proj = engines.flatMap(([s, name, one, inRam]) => {
     try {
-      return [{ name, p: projectEngine(files, s, target, one) }];
+      return [{ name, p: projectEngine(files, s, target, one, { inRam }) }];
     } catch {
       return [];
     }

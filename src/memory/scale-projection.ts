@@ -115,8 +115,9 @@ export type ScaleQuantity = 'build_s' | 'build_cpu_s' | 'disk_bytes' | 'peak_rss
  * projected (costs in proportion to rows, queries/s in inverse proportion), since the right law
  * depends on the engine: disk and an exhaustive scan's work grow with rows, a streaming search's
  * RSS does not, an HNSW search's cost grows about with log(rows). Default: build and disk.
+ * With `inRam` (an index held in memory), the projected peak RSS is at least the projected index size.
  */
-export function projectEngine(files: ScaleResultFile[], stage: string, rows: number, fromOneSize: ScaleQuantity[] = ['build_s', 'build_cpu_s', 'disk_bytes']): EngineProjection {
+export function projectEngine(files: ScaleResultFile[], stage: string, rows: number, fromOneSize: ScaleQuantity[] = ['build_s', 'build_cpu_s', 'disk_bytes'], options: { inRam?: boolean } = {}): EngineProjection {
   const runs = files.flatMap((f) => f.results.filter((r) => r.stage === stage && (!r.error || r.partial)).map((r) => ({ ...r, rows: r.rows ?? f.rows })));
   if (runs.length === 0) throw new Error(`no measured run of ${stage}`);
   const out: EngineProjection = { stage, rows, measuredRows: [...new Set(runs.map((r) => r.rows))].sort((a, b) => a - b), exponents: {} };
@@ -138,6 +139,9 @@ export function projectEngine(files: ScaleResultFile[], stage: string, rows: num
   out.buildCpuHours = one('build_cpu_s', 1 / 3600);
   out.diskGB = one('disk_bytes', 1e-9);
   out.peakRssGiB = one('peak_rss_mib', 1 / 1024);
+  // An in-RAM index holds its whole saved size in memory: a power law fitted to small sizes, where
+  // the process's fixed baseline dominates, can project less RSS than the index itself.
+  if (options.inRam && out.diskGB !== undefined) out.peakRssGiB = Math.max(out.peakRssGiB ?? 0, (out.diskGB * 1e9) / 2 ** 30);
   out.qps = one('qps', 1);
   return out;
 }
