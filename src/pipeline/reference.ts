@@ -11,7 +11,7 @@ import type { DualEncoderLike } from '../model/types';
 import type { ReferenceBatch } from '../methods/reference';
 import { modelTextEmbedder } from '../memory/embedders/model';
 import { modelEmbedderId } from '../model/identity';
-import type { Embedder } from '../memory/types';
+import type { Embedder, MemoryEntry } from '../memory/types';
 import { modelVisualScorer } from '../memory/retrieval/visual';
 import { buildReferenceSet, referenceMemory, type AnyMemory, type MemoryRetrievalOptions, type ReferenceMemory } from '../memory/reference-set';
 import type { EarlierTask, Question } from '../memory/pool';
@@ -83,9 +83,9 @@ export function visualScorerId(modelId: string, preprocess: ImagePreprocess): st
   return `visual:${modelId}:${contentHash(preprocess).slice(0, 12)}`;
 }
 
-/** Preprocessed pixels of the images of `rows` (undefined for a text-only entry), read from the memory in one batch. */
-async function loadPixels(memory: ReferenceMemory, rows: number[], preprocess: ImagePreprocess): Promise<(Float32Array | undefined)[]> {
-  const [entries, images] = await Promise.all([memory.entries(rows), memory.readImages(rows)]);
+/** Preprocessed pixels of the images of `rows` (undefined for a text-only entry), read from the memory in one batch; `known` = their entries when the caller has them already. */
+async function loadPixels(memory: ReferenceMemory, rows: number[], preprocess: ImagePreprocess, known?: MemoryEntry[]): Promise<(Float32Array | undefined)[]> {
+  const [entries, images] = await Promise.all([known ?? memory.entries(rows), memory.readImages(rows)]);
   return images.map((bytes, i) => {
     if (!bytes) return undefined;
     // As task images: short side resized (antialiased bicubic) and the centre square cut, as open_clip.
@@ -154,7 +154,8 @@ export async function prepareReference(ctx: ReferenceContext, earlier: Classific
   const seen = new Set<number>();
   const items = set.items.filter((item) => !seen.has(item.row) && !!seen.add(item.row));
   const itemRows = items.map((item) => item.row);
-  const [entries, pixels] = await Promise.all([memory.entries(itemRows), loadPixels(memory, itemRows, preprocess)]);
+  const entries = await memory.entries(itemRows);
+  const pixels = await loadPixels(memory, itemRows, preprocess, entries);
   items.forEach((item, i) => {
     const p = pixels[i];
     if (!p) return;
