@@ -11,9 +11,18 @@
  * with an empty `<Error>:` and loses its later output. Measured: one synchronous loop of 1,200
  * `tslab.display.text` calls fails after 506 outputs.
  *
+ * A second loss is silent: a PUB socket drops every message sent while its queue for a
+ * subscriber holds `sendHighWaterMark` (1,000) messages. When the notebook client reads slower
+ * than a cell writes (a loaded machine, a burst of display updates), output vanishes from the
+ * middle or the end of a cell. Measured: 5,000 messages of 2 kB to a client that starts reading
+ * 1 s late, 2,999 arrive.
+ *
  * {@link queueSocketSends} replaces `send` on a socket class so that a send made while the
  * socket is busy waits its turn instead of throwing; later sends queue behind it, so messages
- * keep their order. {@link queueKernelSends} applies it to the zeromq the running kernel uses.
+ * keep their order. With `lossless`, it also lifts the socket's high-water mark before each send
+ * (zeromq ≥ 4.2 applies that to connections already open), so nothing is dropped; messages
+ * wait in memory until the client reads them. {@link queueKernelSends} applies both to the
+ * zeromq the running kernel uses.
  */
 type Send = (this: object, message: unknown, ...rest: unknown[]) => Promise<void>;
 
@@ -22,6 +31,12 @@ interface Pending {
   rest: unknown[];
   resolve: () => void;
   reject: (e: unknown) => void;
+}
+
+/** Options of {@link queueSocketSends}. */
+export interface QueueSendOptions {
+  /** Set the socket's `sendHighWaterMark` to 0 (no limit) before each send, so a PUB socket never drops a message. */
+  lossless?: boolean;
 }
 
 interface SocketQueue {
@@ -39,10 +54,11 @@ function isBusy(e: unknown): boolean {
 
 /**
  * Makes `prototype.send` (a zeromq 6 socket class's) queue a message instead of throwing EBUSY
- * when the socket is still writing; returns false when it was already installed on that prototype.
+ * when the socket is still writing (and, with `options.lossless`, never drop one at the
+ * high-water mark); returns false when it was already installed on that prototype.
  * Each queued send's promise settles when zeromq has taken the message.
  */
-export function queueSocketSends(prototype: { send: Send }): boolean {
+export function queueSocketSends(prototype: { send: Send }, options: QueueSendOptions = {}): boolean {
   const marked = prototype as unknown as Record<symbol, unknown>;
   if (Object.prototype.hasOwnProperty.call(prototype, INSTALLED)) return false;
   const original = prototype.send;
@@ -53,6 +69,10 @@ export function queueSocketSends(prototype: { send: Send }): boolean {
     return q;
   };
   const handOver = (socket: object, q: SocketQueue, message: unknown, rest: unknown[]): Promise<void> => {
+    // Connections accepted by a bound socket start at its bind-time mark, and zeromq applies a
+    // new mark to the connections open now: lift it before every send, so a client that
+    // connected since (a reopened browser tab) is covered too.
+    if (options.lossless) (socket as { sendHighWaterMark: number }).sendHighWaterMark = 0;
     const sent = original.call(socket, message, ...rest);
     q.last = sent;
     sent.catch(() => undefined); // its caller (or the queue) sees the rejection; this only tracks completion
@@ -106,8 +126,8 @@ export function queueSocketSends(prototype: { send: Send }): boolean {
 }
 
 /**
- * Applies {@link queueSocketSends} to the zeromq `Publisher` of the tslab kernel this code runs
- * in (the kernel's output channel), once per process. `tslabDir` is the folder of the kernel's
+ * Applies {@link queueSocketSends}, lossless, to the zeromq `Publisher` of the tslab kernel this
+ * code runs in (the kernel's output channel), once per process. `tslabDir` is the folder of the kernel's
  * tslab module files; returns whether the kernel's sends are queued now (false when its zeromq
  * cannot be found or is not zeromq 6).
  */
@@ -117,7 +137,7 @@ export function queueKernelSends(tslabDir: string): boolean {
     const zmq = (require.cache[resolved]?.exports ?? require(resolved)) as { Publisher?: { prototype: { send?: Send } } };
     const proto = zmq.Publisher?.prototype;
     if (!proto || typeof proto.send !== 'function') return false;
-    queueSocketSends(proto as { send: Send });
+    queueSocketSends(proto as { send: Send }, { lossless: true });
     return true;
   } catch {
     return false;

@@ -65,8 +65,11 @@ test('run.sh executes a tslab notebook: inline figure bundle, table, live progre
           "await showFigure(forgettingCurvesFromMatrices([{ method: 'PRIMED', matrix: [[80, 40], [60, 90]], zeroShot: [50, 30] }], ['pneumonia', 'breast'], 0));",
           "showTable([{ method: 'PRIMED', Avg: 70.456 }]);",
           "for (let i = 0; i <= 10; i++) { env.progress({ label: 'train', done: i, total: 10 }); await new Promise((r) => setTimeout(r, 20)); }",
-          // More outputs in one synchronous stretch than zeromq sends without deferring one (kernel-lib/send-queue.ts).
-          "for (let i = 0; i < 1500; i++) { sendBundle({ 'text/plain': `burst ${i}` }, { displayId: 'burst', update: i > 0 }); if (i % 100 === 0) console.log(`line ${i}`); }\nconsole.log('burst done');",
+          // More outputs in one synchronous stretch than zeromq sends without deferring one, and more
+          // bytes (24 MB) than the output socket's high-water mark and the TCP buffers hold while the
+          // client reads (kernel-lib/send-queue.ts): without the queue the cell fails, without the
+          // lifted mark its last lines are dropped.
+          "const pad = '.'.repeat(8000);\nfor (let i = 0; i < 3000; i++) { sendBundle({ 'text/plain': `burst ${i} ${pad}` }, { displayId: 'burst', update: i > 0 }); if (i % 200 === 0) console.log(`line ${i}`); }\nconsole.log('burst done');",
         ]),
       ),
     );
@@ -93,10 +96,10 @@ test('run.sh executes a tslab notebook: inline figure bundle, table, live progre
     assert.match(join(progress[0].data?.['text/plain'] as string[]), /^train: 10\/10 \(100%\)/);
     // The burst cell completed with every line, in order, and its display in its last state.
     assert.equal(join(outputs[4].filter((o) => o.output_type === 'stream').map((o) => join(o.text)).join('')),
-      Array.from({ length: 15 }, (_, i) => `line ${i * 100}\n`).join('') + 'burst done\n');
+      Array.from({ length: 15 }, (_, i) => `line ${i * 200}\n`).join('') + 'burst done\n');
     const burst = outputs[4].filter((o) => o.output_type === 'display_data');
     assert.equal(burst.length, 1);
-    assert.equal(join(burst[0].data?.['text/plain'] as string[]), 'burst 1499');
+    assert.equal(join(burst[0].data?.['text/plain'] as string[]), `burst 2999 ${'.'.repeat(8000)}`);
     const html = path.join(out, '1-ok.html');
     assert.ok(fs.statSync(html).size > 3_000_000, 'HTML export carries plotly.js');
     if (hasChromium()) {

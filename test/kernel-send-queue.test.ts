@@ -84,3 +84,54 @@ test('queueSocketSends: a send on a closed socket still rejects with its error',
   pub.close();
   assert.throws(() => pub.send('x'), /closed/i);
 });
+
+// A client that reads late (a loaded machine): 5,000 messages of 4 kB overflow the PUB socket's
+// high-water mark (1,000 queued messages) and the TCP buffers.
+async function burstToLateReader(pub: Publisher, sub: Subscriber): Promise<{ received: string[]; endArrived: boolean }> {
+  const pad = 'x'.repeat(4000);
+  const sends: Promise<void>[] = [];
+  for (let i = 0; i < 5000; i++) sends.push(pub.send(`m${i} ${pad}`).catch(() => undefined));
+  sends.push(pub.send('END').catch(() => undefined));
+  await new Promise((r) => setTimeout(r, 1000));
+  sub.receiveTimeout = 3000;
+  const received: string[] = [];
+  for (;;) {
+    let frame: string;
+    try {
+      frame = (await sub.receive())[0].toString();
+    } catch {
+      return { received, endArrived: false }; // nothing more within 3 s
+    }
+    if (frame === 'END') break;
+    if (frame !== 'probe') received.push(frame.slice(0, frame.indexOf(' ')));
+  }
+  await Promise.all(sends);
+  return { received, endArrived: true };
+}
+
+test('zeromq 6 alone: a PUB socket drops messages for a client that reads late (the second loss)', async () => {
+  class QueuedPublisher extends zmq.Publisher {}
+  queueSocketSends(QueuedPublisher.prototype as unknown as { send: (m: unknown) => Promise<void> });
+  const { pub, sub } = await connectedPair(QueuedPublisher);
+  try {
+    const { received, endArrived } = await burstToLateReader(pub, sub);
+    assert.ok(received.length < 5000 || !endArrived, `expected drops at the high-water mark; ${received.length} arrived`);
+  } finally {
+    sub.close();
+    pub.close();
+  }
+});
+
+test('queueSocketSends lossless: every message reaches a client that reads late, in order, the last one too', async () => {
+  class QueuedPublisher extends zmq.Publisher {}
+  queueSocketSends(QueuedPublisher.prototype as unknown as { send: (m: unknown) => Promise<void> }, { lossless: true });
+  const { pub, sub } = await connectedPair(QueuedPublisher);
+  try {
+    const { received, endArrived } = await burstToLateReader(pub, sub);
+    assert.equal(endArrived, true, `the last message arrived (${received.length} before it)`);
+    assert.deepEqual(received, Array.from({ length: 5000 }, (_, i) => `m${i}`));
+  } finally {
+    sub.close();
+    pub.close();
+  }
+});
