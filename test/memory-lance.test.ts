@@ -57,6 +57,7 @@ test('an on-disk memory: built in batches, exact search equals the oracle, IVF-P
   assert.equal(m.size, 700);
   assert.equal(m.manifest.embedder.dim, DIM);
   assert.equal(m.manifest.complete, true);
+  assert.equal(m.manifest.index.kmeansIterations, 10, 'the manifest records the k-means iterations (default, as faiss IVF)');
   const captions = Array.from({ length: 700 }, (_, i) => `${TOPICS[i % 6]} finding number ${i}${i % 50 === 3 ? ' effusion' : ''}`);
   const queries = ['chest pain', captions[40], 'retina'].map(vectorOf);
   const flat = new Float32Array(queries.length * DIM);
@@ -78,6 +79,10 @@ test('an on-disk memory: built in batches, exact search equals the oracle, IVF-P
   assert.equal(dense[0].row, 40);
   assert.throws(() => m.checkEmbedder({ ...toyEmbedder(), dim: 16, matryoshkaFrom: 32 }), /embedded with test:toy \(dimension 32\); refusing embedder test:toy \(dimension 16, Matryoshka-truncated from 32\)/);
   assert.throws(() => openMemory(mem), /on-disk \(LanceDB\) memory.*openLanceMemory/);
+  // A bad index option is refused by name before anything is written.
+  const bad = path.join(d, 'bad');
+  await assert.rejects(buildLanceMemory(bad, src, { embedder: toyEmbedder(), index: { kmeansIterations: 0 } }), /index option "kmeansIterations" must be a positive integer, got 0/);
+  assert.equal(fs.existsSync(bad), false, 'nothing written');
   // Building the same source again is a no-op; another source goes through add.
   assert.equal((await buildLanceMemory(mem, src, { embedder: toyEmbedder() })).committed, 0);
   const more = corpus(d, 50, 'more.jsonl', 'm');

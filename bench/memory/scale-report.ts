@@ -80,7 +80,7 @@ export function renderScaleSection(files: ScaleFile[], target = 18_000_000): str
   for (const f of files) {
     const by = (s: string) => f.results.find((r) => r.stage === s);
     const hnsw = f.results.some((r) => ['usearch', 'hnswlib', 'faiss-hnsw', 'hnswlib-node'].includes(r.stage));
-    out.push(`**${size(f.rows)} × ${f.dim}** (${f.queries.toLocaleString('en-US')} queries; ${hnsw ? `HNSW engines on the first ${f.hnswRows.toLocaleString('en-US')} rows; ` : ''}${f.host.cpus} cores shared, load ${f.host.loadAverageAtStart.toFixed(1)} at start, ${f.started.slice(0, 16)} UTC; IVF ${f.params.partitions} partitions, PQ ${f.params.subVectors} sub-vectors, nprobes ${f.params.nprobes}, refine ×${f.params.refineFactor}; HNSW M ${f.params.m}, efConstruction ${f.params.efConstruction}, ef ${f.params.ef}):`);
+    out.push(`**${size(f.rows)} × ${f.dim}** (${f.queries.toLocaleString('en-US')} queries; ${hnsw ? `HNSW engines on the first ${f.hnswRows.toLocaleString('en-US')} rows; ` : ''}${f.host.cpus} cores shared, load ${f.host.loadAverageAtStart.toFixed(1)} at start, ${f.started.slice(0, 16)} UTC; IVF ${f.params.partitions} partitions, PQ ${f.params.subVectors} sub-vectors, nprobes ${f.params.nprobes}, refine ×${f.params.refineFactor}, ${f.params.kmeansIterations ? `k-means ${f.params.kmeansIterations} iterations (store and faiss)` : "k-means 50 iterations (store: LanceDB's default) / 10 (faiss)"}; HNSW M ${f.params.m}, efConstruction ${f.params.efConstruction}, ef ${f.params.ef}):`);
     out.push('');
     out.push('| engine | rows | build s (wall) | build CPU s | disk MB | peak RSS MiB | queries/s | recall@10 vs exact |');
     out.push('|---|---:|---:|---:|---:|---:|---:|---:|');

@@ -51,6 +51,8 @@ const { values } = parseArgs({
     partitions: { type: 'string' },
     nprobes: { type: 'string', default: '32' },
     'refine-factor': { type: 'string', default: '10' },
+    // k-means iterations of the IVF training, for the store and faiss alike (faiss's default, the store's).
+    'kmeans-iterations': { type: 'string', default: '10' },
     // Extra refine factors timed on the first 1,000 queries after the build (query-time only):
     // the recall/speed trade-off of the IVF-PQ engines, ours and faiss's, at the same settings.
     'refine-sweep': { type: 'string', default: '10,50,100' },
@@ -71,6 +73,7 @@ const P = {
   subVectors: DIM / 16,
   nprobes: Number(values.nprobes),
   refineFactor: Number(values['refine-factor']),
+  kmeansIterations: Number(values['kmeans-iterations']),
   refineSweep: values['refine-sweep']!.split(',').filter(Boolean).map(Number),
   threads: Number(values.threads),
 };
@@ -190,7 +193,7 @@ async function stageLance(): Promise<unknown> {
     embedder,
     vectorType: 'float16',
     batchRows: 8192,
-    index: { kind: 'ivf-pq', partitions: P.partitions, subVectors: P.subVectors, nprobes: P.nprobes, refineFactor: P.refineFactor },
+    index: { kind: 'ivf-pq', partitions: P.partitions, subVectors: P.subVectors, nprobes: P.nprobes, refineFactor: P.refineFactor, kmeansIterations: P.kmeansIterations },
     progress: (e) => {
       marks[e.label] ??= performance.now();
       if (e.done === e.total) marks[`${e.label} done`] = performance.now();
@@ -212,7 +215,7 @@ async function stageLance(): Promise<unknown> {
     resumedFrom: report.resumedFrom,
     committedThisAttempt: report.committed,
     integrity,
-    params: { partitions: P.partitions, subVectors: P.subVectors, nprobes: P.nprobes, refineFactor: P.refineFactor, batchRows: 8192 },
+    params: { partitions: P.partitions, subVectors: P.subVectors, nprobes: P.nprobes, refineFactor: P.refineFactor, kmeansIterations: P.kmeansIterations, batchRows: 8192 },
     build_s,
     build_cpu_s,
     validate_s: (marks['check source rows done'] - marks['check source rows']) / 1000,

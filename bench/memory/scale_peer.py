@@ -82,6 +82,8 @@ def main() -> None:
         if engine == "faiss-ivfpq":
             quant = faiss.IndexFlatIP(dim)
             ivf = faiss.IndexIVFPQ(quant, dim, params["partitions"], params["subVectors"], 8, faiss.METRIC_INNER_PRODUCT)
+            # IVF k-means iterations as the store's (faiss's own default is 10); PQ keeps faiss's 25.
+            ivf.cp.niter = int(params.get("kmeansIterations", 10))
             index = faiss.IndexRefineFlat(ivf)
             train = np.ascontiguousarray(base[np.sort(np.random.default_rng(0).choice(rows, size=min(rows, 256 * params["partitions"]), replace=False))])
             index.train(train)

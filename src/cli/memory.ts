@@ -41,7 +41,16 @@ async function runLance(sub: string, dir: string, text: string | undefined, valu
         embedder,
         vectorType: vt as 'float16' | 'float32' | undefined,
         batchRows: int(str('batch-rows'), 'batch-rows'),
-        index: idx === undefined && ['partitions', 'nprobes', 'refine-factor'].every((f) => str(f) === undefined) ? undefined : { kind: (idx ?? 'ivf-pq') as 'ivf-pq' | 'none', partitions: int(str('partitions'), 'partitions'), nprobes: int(str('nprobes'), 'nprobes'), refineFactor: int(str('refine-factor'), 'refine-factor') },
+        index:
+          idx === undefined && ['partitions', 'nprobes', 'refine-factor', 'kmeans-iterations'].every((f) => str(f) === undefined)
+            ? undefined
+            : {
+                kind: (idx ?? 'ivf-pq') as 'ivf-pq' | 'none',
+                partitions: int(str('partitions'), 'partitions'),
+                nprobes: int(str('nprobes'), 'nprobes'),
+                refineFactor: int(str('refine-factor'), 'refine-factor'),
+                kmeansIterations: int(str('kmeans-iterations'), 'kmeans-iterations'),
+              },
         progress,
         log,
       };
@@ -59,7 +68,7 @@ async function runLance(sub: string, dir: string, text: string | undefined, valu
             `memory    ${dir} (on disk, LanceDB)`,
             `entries   ${m.size}`,
             `embedder  ${e.id} (dimension ${e.dim}${e.matryoshkaFrom ? `, Matryoshka-truncated from ${e.matryoshkaFrom}` : ''})`,
-            `vectors   ${m.manifest.vectorType}; index ${m.manifest.index.kind}${m.manifest.index.kind === 'ivf-pq' ? ` (${m.manifest.index.partitions} partitions, ${m.manifest.index.subVectors} sub-vectors, nprobes ${m.manifest.index.nprobes}, refine ×${m.manifest.index.refineFactor})` : ''}`,
+            `vectors   ${m.manifest.vectorType}; index ${m.manifest.index.kind}${m.manifest.index.kind === 'ivf-pq' ? ` (${m.manifest.index.partitions} partitions, ${m.manifest.index.subVectors} sub-vectors, nprobes ${m.manifest.index.nprobes}, refine ×${m.manifest.index.refineFactor}${m.manifest.index.kmeansIterations ? `, ${m.manifest.index.kmeansIterations} k-means iterations` : ''})` : ''}`,
             `disk      ${(m.diskBytes() / 2 ** 20).toFixed(1)} MiB`,
             `version   ${m.manifest.version}, written ${m.manifest.updatedAt}`,
           ].join('\n') + '\n',
@@ -91,7 +100,7 @@ async function runLance(sub: string, dir: string, text: string | undefined, valu
 const USAGE = `primed memory build <dir> --from <file.jsonl|file.csv|shard.tar|shards-dir> [--embedder SPEC] [--embedder-id ID]
                      [--index exact|hnsw|usearch|auto] [--auto-threshold N] [--m N] [--ef-construction N] [--ef N] [--replace]
                      [--engine ram|lance] [--vector-type float16|float32] [--batch-rows N] [--partitions N] [--nprobes N]
-                     [--refine-factor N] [--concurrency N] [--truncate-dim N]
+                     [--refine-factor N] [--kmeans-iterations N] [--concurrency N] [--truncate-dim N]
        primed memory add <dir> --from <source> [--embedder SPEC] [--embedder-id ID] [--concurrency N] [--truncate-dim N]
        primed memory info <dir> [--json]
        primed memory query <dir> "<text>" [--k N] [--json] [--exact] [--embedder SPEC] [--embedder-id ID]
@@ -125,6 +134,7 @@ const OPTIONS = {
   partitions: { type: 'string' },
   nprobes: { type: 'string' },
   'refine-factor': { type: 'string' },
+  'kmeans-iterations': { type: 'string' },
   concurrency: { type: 'string' },
   'truncate-dim': { type: 'string' },
   exact: { type: 'boolean' },

@@ -57,6 +57,13 @@ export interface LanceIndexOptions {
    * hundreds of near neighbours of one cluster; ×10 reached recall@10 0.56, ×50 0.998.
    */
   refineFactor?: number;
+  /**
+   * k-means iterations when training the index (LanceDB's `maxIterations`). Default 10, as faiss
+   * trains its IVF: on clustered 1024-d vectors (250k rows, 244 partitions) LanceDB's own default
+   * of 50 took 3.1× the build time (197 against 64 s) for the same recall@10 (0.9995 at refine ×50;
+   * 0.961 against 0.963 at ×10).
+   */
+  kmeansIterations?: number;
 }
 
 /** Contents of an on-disk memory's `manifest.json`. */
@@ -186,8 +193,9 @@ function resolveIndex(o: LanceIndexOptions | undefined, dim: number, rows: numbe
     subVectors: o?.subVectors ?? Math.max(1, Math.floor(dim / 16)),
     nprobes: o?.nprobes ?? 32,
     refineFactor: o?.refineFactor ?? 50,
+    kmeansIterations: o?.kmeansIterations ?? 10,
   };
-  for (const f of ['partitions', 'subVectors', 'nprobes', 'refineFactor'] as const) {
+  for (const f of ['partitions', 'subVectors', 'nprobes', 'refineFactor', 'kmeansIterations'] as const) {
     if (!Number.isInteger(r[f]) || r[f] <= 0) throw new Error(`index option "${f}" must be a positive integer, got ${r[f]}`);
   }
   if (dim % r.subVectors !== 0) throw new Error(`index option "subVectors" (${r.subVectors}) must divide the dimension ${dim}`);
@@ -233,6 +241,8 @@ async function ingest(dir: string, source: string, o: LanceBuildOptions, mode: '
   const log = o.log ?? (() => {});
   const batchRows = o.batchRows ?? 4096;
   if (!Number.isInteger(batchRows) || batchRows <= 0) throw new Error(`option "batchRows" must be a positive integer, got ${batchRows}`);
+  if (o.vectorType !== undefined && o.vectorType !== 'float16' && o.vectorType !== 'float32') throw new Error(`option "vectorType" must be float16 or float32, got ${JSON.stringify(o.vectorType)}`);
+  if (o.index) resolveIndex(o.index, o.embedder.dim, 1); // bad index options are refused before the folder is made
   const abs = path.resolve(source);
   fs.mkdirSync(dir, { recursive: true });
   const lock = acquireFolderLock(dir, 'memory');
@@ -349,8 +359,11 @@ async function buildIndexes(table: lancedb.Table, index: Required<LanceIndexOpti
   if (index.kind === 'ivf-pq') {
     // PQ training needs at least 256 rows; a smaller memory is searched exactly.
     if (count >= 256) {
-      log(`building the IVF-PQ index (${Math.min(index.partitions, count)} partitions, ${index.subVectors} sub-vectors) over ${count} rows`);
-      await table.createIndex('vector', { config: lancedb.Index.ivfPq({ distanceType: 'dot', numPartitions: Math.min(index.partitions, count), numSubVectors: index.subVectors }), replace: true });
+      log(`building the IVF-PQ index (${Math.min(index.partitions, count)} partitions, ${index.subVectors} sub-vectors, ${index.kmeansIterations} k-means iterations) over ${count} rows`);
+      await table.createIndex('vector', {
+        config: lancedb.Index.ivfPq({ distanceType: 'dot', numPartitions: Math.min(index.partitions, count), numSubVectors: index.subVectors, maxIterations: index.kmeansIterations }),
+        replace: true,
+      });
     }
     progress({ label: 'index', done: 3, total: steps });
   }
