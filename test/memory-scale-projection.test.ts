@@ -54,6 +54,25 @@ test('projectEngine leaves out a resumed build\'s times (they cover only the row
   assert.equal(p.qps, undefined);
 });
 
+test('projectEngine fits build times only across runs whose index trained like the newest run (k-means iterations)', () => {
+  const files = [
+    // Older runs with the engine's default training (no kmeansIterations recorded): slower builds.
+    { rows: 1e6, started: '2026-12-06T04:26:00Z', results: [{ stage: 'lance', build_s: 600, build_cpu_s: 600, disk_bytes: 2e9, params: { refineFactor: 10 } }] },
+    { rows: 2e6, started: '2026-12-06T06:15:00Z', results: [{ stage: 'lance', build_s: 1100, build_cpu_s: 740, disk_bytes: 4e9, params: { refineFactor: 10 } }] },
+    // The newest run, 10 iterations: its build alone sets the build projection.
+    { rows: 1e6, started: '2026-12-06T10:56:00Z', results: [{ stage: 'lance', build_s: 200, build_cpu_s: 300, disk_bytes: 2e9, params: { refineFactor: 10, kmeansIterations: 10 } }] },
+  ];
+  const p = projectEngine(files, 'lance', 18e6);
+  assert.equal(p.exponents.build_cpu_s.basis, 'proportional');
+  assert.ok(Math.abs(p.buildCpuHours! - (300 * 18) / 3600) < 1e-9, `build CPU-hours ${p.buildCpuHours}`);
+  // Disk does not depend on training: fitted through every size.
+  assert.equal(p.exponents.disk_bytes.basis, 'fit');
+  // Were the old default runs the newest, the new one would be left out instead.
+  const older = projectEngine(files.map((f, i) => ({ ...f, started: i === 2 ? '2026-12-05T00:00:00Z' : f.started })), 'lance', 18e6);
+  assert.equal(older.exponents.build_cpu_s.basis, 'fit');
+  assert.deepEqual(older.measuredRows, [1e6, 2e6]);
+});
+
 test('projectEngine: an in-RAM index is projected to hold at least its index size in RAM, whatever the RSS fit says', () => {
   // RSS dominated by a fixed baseline at small sizes grows slowly; the index grows with rows.
   const files = [

@@ -79,6 +79,8 @@ export interface EngineProjection {
 export interface ScaleResultFile {
   /** Rows of the run. */
   rows: number;
+  /** When the run started (ISO time); the newest run's index-training settings choose the build times that are fitted. */
+  started?: string;
   /** Per-engine results. */
   results: {
     /** Bench stage (engine) name. */
@@ -101,7 +103,10 @@ export interface ScaleResultFile {
     partial?: boolean;
     /** Rows an earlier, killed attempt had committed: the build times cover only the rest, so they are not used. */
     resumedFrom?: number;
-    /** The engine's parameters; queries/s are fitted only across runs with the same ones as the largest run. */
+    /**
+     * The engine's parameters; queries/s are fitted only across runs with the same ones as the largest
+     * run, build times only across runs with the newest run's `kmeansIterations` (absent: the engine's default).
+     */
     params?: Record<string, number>;
   }[];
 }
@@ -118,14 +123,17 @@ export type ScaleQuantity = 'build_s' | 'build_cpu_s' | 'disk_bytes' | 'peak_rss
  * With `inRam` (an index held in memory), the projected peak RSS is at least the projected index size.
  */
 export function projectEngine(files: ScaleResultFile[], stage: string, rows: number, fromOneSize: ScaleQuantity[] = ['build_s', 'build_cpu_s', 'disk_bytes'], options: { inRam?: boolean } = {}): EngineProjection {
-  const runs = files.flatMap((f) => f.results.filter((r) => r.stage === stage && (!r.error || r.partial)).map((r) => ({ ...r, rows: r.rows ?? f.rows })));
+  const runs = files.flatMap((f) => f.results.filter((r) => r.stage === stage && (!r.error || r.partial)).map((r) => ({ ...r, rows: r.rows ?? f.rows, started: f.started ?? '' })));
   if (runs.length === 0) throw new Error(`no measured run of ${stage}`);
+  // Build times depend on how long the index trains: fit only the runs trained like the newest one.
+  const newest = runs.reduce((a, r) => (r.started > a.started ? r : a));
+  const trainedLikeNewest = (r: (typeof runs)[number]) => (r.params?.kmeansIterations ?? null) === (newest.params?.kmeansIterations ?? null);
   const out: EngineProjection = { stage, rows, measuredRows: [...new Set(runs.map((r) => r.rows))].sort((a, b) => a - b), exponents: {} };
   const one = (key: ScaleQuantity, scale: number): number | undefined => {
     const largest = runs.reduce((a, r) => (r.rows > a.rows ? r : a));
     const comparable = (r: (typeof runs)[number]) =>
       // A resumed build's times cover only the rows after the kill; queries/s depend on the search settings.
-      ((key !== 'build_s' && key !== 'build_cpu_s') || !r.resumedFrom) && (key !== 'qps' || JSON.stringify(r.params ?? {}) === JSON.stringify(largest.params ?? {}));
+      ((key !== 'build_s' && key !== 'build_cpu_s') || (!r.resumedFrom && trainedLikeNewest(r))) && (key !== 'qps' || JSON.stringify(r.params ?? {}) === JSON.stringify(largest.params ?? {}));
     const samples = runs.filter((r) => typeof r[key] === 'number' && (r[key] as number) > 0 && comparable(r)).map((r) => ({ rows: r.rows, value: r[key] as number }));
     if (samples.length === 0) return undefined;
     const fit = fitPowerLaw(samples);
