@@ -105,7 +105,7 @@ export interface ScaleResultFile {
     resumedFrom?: number;
     /**
      * The engine's parameters; queries/s are fitted only across runs with the same ones as the largest
-     * run, build times only across runs with the newest run's `kmeansIterations` (absent: the engine's default).
+     * run, build times only across runs with the newest run's `kmeansIterations` and `partitions` (absent: the engine's default).
      */
     params?: Record<string, number>;
   }[];
@@ -125,9 +125,10 @@ export type ScaleQuantity = 'build_s' | 'build_cpu_s' | 'disk_bytes' | 'peak_rss
 export function projectEngine(files: ScaleResultFile[], stage: string, rows: number, fromOneSize: ScaleQuantity[] = ['build_s', 'build_cpu_s', 'disk_bytes'], options: { inRam?: boolean } = {}): EngineProjection {
   const runs = files.flatMap((f) => f.results.filter((r) => r.stage === stage && (!r.error || r.partial)).map((r) => ({ ...r, rows: r.rows ?? f.rows, started: f.started ?? '' })));
   if (runs.length === 0) throw new Error(`no measured run of ${stage}`);
-  // Build times depend on how long the index trains: fit only the runs trained like the newest one.
+  // Build times depend on how the index trains (k-means iterations, partitions): fit only the runs trained like the newest one.
   const newest = runs.reduce((a, r) => (r.started > a.started ? r : a));
-  const trainedLikeNewest = (r: (typeof runs)[number]) => (r.params?.kmeansIterations ?? null) === (newest.params?.kmeansIterations ?? null);
+  const training = (r: (typeof runs)[number]) => JSON.stringify([r.params?.kmeansIterations ?? null, r.params?.partitions ?? null]);
+  const trainedLikeNewest = (r: (typeof runs)[number]) => training(r) === training(newest);
   const out: EngineProjection = { stage, rows, measuredRows: [...new Set(runs.map((r) => r.rows))].sort((a, b) => a - b), exponents: {} };
   const one = (key: ScaleQuantity, scale: number): number | undefined => {
     const largest = runs.reduce((a, r) => (r.rows > a.rows ? r : a));
