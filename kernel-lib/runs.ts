@@ -20,7 +20,7 @@ import { pathToFileURL } from 'node:url';
 import type { EvaluateMGTILOptions, MGTILResult } from '../src/experiment';
 import type { ModelPreset } from '../src/model/presets';
 import type { DualEncoderLike } from '../src/model/types';
-import type { Memory } from '../src/memory/store';
+import type { AnyMemory } from '../src/memory/reference-set';
 import type { ProgressEvent, ProgressSink } from '../src/util/progress';
 
 /**
@@ -126,8 +126,8 @@ export interface PartialRun {
 export interface InProcessResources {
   /** The starting model (trained in place, disposed after the run). */
   model?: DualEncoderLike;
-  /** The memory of the distillation methods. */
-  memory?: Memory;
+  /** The memory of the distillation methods (in-RAM or on-disk). */
+  memory?: AnyMemory;
 }
 
 /** Options of {@link runJob}. */
@@ -155,7 +155,7 @@ export interface JobOutcome {
 /** Thrown by {@link runJob} with `readBackOnly` when the run directory it would use holds no complete run. */
 class NotComplete extends Error {}
 
-const memories = new Map<string, Promise<Memory>>();
+const memories = new Map<string, Promise<AnyMemory>>();
 
 function distills(job: RunJob): boolean {
   return lib().REFERENCE_STRATEGY[job.options.method ?? 'primed-dyn'] !== undefined;
@@ -180,7 +180,7 @@ async function buildModel(spec: JobModel | undefined): Promise<DualEncoderLike |
 }
 
 /** The memory in `dir`, opened once per process. */
-function memoryAt(dir: string): Promise<Memory> {
+function memoryAt(dir: string): Promise<AnyMemory> {
   const key = path.resolve(dir);
   let m = memories.get(key);
   if (!m) {

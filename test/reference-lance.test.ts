@@ -14,7 +14,7 @@ import { initBackend } from '../src/backend';
 import { loadBenchmarkTasks } from '../src/benchmarks';
 import { decodeImage, preprocessImage } from '../src/data/image';
 import { prepareImage } from '../src/data/prepare';
-import { distill, modelIdentity } from '../src/experiment';
+import { distill, loadMemory, modelIdentity } from '../src/experiment';
 import { loadMiniModel } from '../src/foundation';
 import { buildMemory, addEntries } from '../src/memory/build';
 import { importEntries } from '../src/memory/importers';
@@ -32,7 +32,7 @@ import { defaultRecipe } from '../src/recipes';
 import { modelPreprocess } from '../src/train/preprocess';
 import { Rng } from '../src/util/rng';
 import { toyEmbedder, vectorOf } from './helpers/toy-embedder';
-import { checkMemoryRetrieval } from '../src/memory/reference-set';
+import { checkMemoryRetrieval, isOnDiskMemory } from '../src/memory/reference-set';
 import { makeWorld } from './helpers/sequence';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'primed-ref-lance-'));
@@ -103,6 +103,10 @@ async function twoMemories(name: string): Promise<{ ram: Memory; disk: LanceMemo
   await addToLanceMemory(diskDir, c.shards, { embedder, vectorType: 'float32', index: { kind: 'none' } });
   const disk = await openAnyMemory(diskDir);
   assert.equal(disk.constructor.name, 'LanceMemory', 'openAnyMemory opens the on-disk memory');
+  // loadMemory(dir), the notebooks' call, opens either engine, as the folder's manifest says.
+  assert.equal((await loadMemory(diskDir)).constructor.name, 'LanceMemory');
+  const ramAgain = await loadMemory(ram.dir);
+  assert.ok(!isOnDiskMemory(ramAgain) && ramAgain.size === ram.size, 'loadMemory opens an in-RAM memory in RAM');
   return { ram, disk: disk as LanceMemory, bytes: c.bytes, fileRows: c.fileRows, corpus };
 }
 

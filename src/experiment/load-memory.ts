@@ -1,6 +1,6 @@
 /**
- * `loadMemory`: opens a memory folder, or the bundled mini memory (built on first use with the
- * initial model's text tower, then cached).
+ * `loadMemory`: opens a memory folder (in-RAM or on-disk, as its manifest says), or the bundled
+ * mini memory (built on first use with the initial model's text tower, then cached).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -11,7 +11,8 @@ import type { DualEncoderLike } from '../model/types';
 import { modelEmbedderId } from '../model/identity';
 import { buildMiniMemory } from '../memory/mini';
 import { checkMemorySource, outOfSourceCorpus, type MemorySource } from '../memory/out-of-source';
-import { openMemory, type Memory } from '../memory/store';
+import { openAnyMemory, openMemory, type Memory } from '../memory/store';
+import type { AnyMemory } from '../memory/reference-set';
 import type { ProgressSink } from '../util/progress';
 import { cacheDir } from './shared';
 
@@ -33,8 +34,11 @@ export interface LoadMemoryOptions {
 }
 
 /**
- * Opens the memory in `dir`. Without `dir`, opens the mini memory of `options.source` (built from
- * its corpus with the initial model's text tower on first use, then cached under {@link cacheDir}).
+ * Opens the memory in `dir`, whichever engine holds it: an in-RAM memory (`Memory`) or an on-disk
+ * LanceDB memory (`LanceMemory`, built with `primed memory build --engine lance`); both go to
+ * `evaluateMGTIL({ memory })` and `distill(..., { memory })`, and `isOnDiskMemory(m)` tells them
+ * apart. Without `dir`, opens the mini memory of `options.source` (in RAM; built from its corpus
+ * with the initial model's text tower on first use, then cached under {@link cacheDir}).
  *
  * @example
  * ```ts
@@ -44,7 +48,9 @@ export interface LoadMemoryOptions {
  * console.log(`${memory.stored.length} image–caption pairs`); // 8640 image–caption pairs
  * ```
  */
-export async function loadMemory(dir?: string, options: LoadMemoryOptions = {}): Promise<Memory> {
+export async function loadMemory(dir?: undefined, options?: LoadMemoryOptions): Promise<Memory>;
+export async function loadMemory(dir: string, options?: LoadMemoryOptions): Promise<AnyMemory>;
+export async function loadMemory(dir?: string, options: LoadMemoryOptions = {}): Promise<AnyMemory> {
   const source = options.source ?? 'in-source';
   const problem = checkMemorySource(source, 'loadMemory option source');
   if (problem) throw new Error(problem);
@@ -52,7 +58,7 @@ export async function loadMemory(dir?: string, options: LoadMemoryOptions = {}):
     if (!fs.existsSync(path.join(dir, 'manifest.json'))) {
       throw new Error(`${dir}: no memory here (no manifest.json); build one with \`npx primed memory build ${dir} --from <entries>\``);
     }
-    return openMemory(dir);
+    return openAnyMemory(dir);
   }
   await initBackend();
   const owned = options.model ? undefined : await loadMiniModel();
