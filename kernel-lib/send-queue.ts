@@ -72,7 +72,8 @@ export function queueSocketSends(prototype: { send: Send }, options: QueueSendOp
     // Connections accepted by a bound socket start at its bind-time mark, and zeromq applies a
     // new mark to the connections open now: lift it before every send, so a client that
     // connected since (a reopened browser tab) is covered too.
-    if (options.lossless) (socket as { sendHighWaterMark: number }).sendHighWaterMark = 0;
+    const s = socket as { sendHighWaterMark: number; closed?: boolean };
+    if (options.lossless && !s.closed) s.sendHighWaterMark = 0; // a closed socket's send says so itself
     const sent = original.call(socket, message, ...rest);
     q.last = sent;
     sent.catch(() => undefined); // its caller (or the queue) sees the rejection; this only tracks completion

@@ -77,12 +77,14 @@ test('queueSocketSends: the same burst is delivered whole and in order, and the 
   }
 });
 
-test('queueSocketSends: a send on a closed socket still rejects with its error', async () => {
-  class QueuedPublisher extends zmq.Publisher {}
-  queueSocketSends(QueuedPublisher.prototype as unknown as { send: (m: unknown) => Promise<void> });
-  const pub = new QueuedPublisher();
-  pub.close();
-  assert.throws(() => pub.send('x'), /closed/i);
+test('queueSocketSends: a send on a closed socket still rejects with its error (lossless or not)', async () => {
+  for (const lossless of [false, true]) {
+    class QueuedPublisher extends zmq.Publisher {}
+    queueSocketSends(QueuedPublisher.prototype as unknown as { send: (m: unknown) => Promise<void> }, { lossless });
+    const pub = new QueuedPublisher();
+    pub.close();
+    assert.throws(() => pub.send('x'), /closed/i, `lossless ${lossless}`);
+  }
 });
 
 // A client that reads late (a loaded machine): 5,000 messages of 4 kB overflow the PUB socket's
