@@ -267,8 +267,7 @@ async function ingest(dir: string, source: string, o: LanceBuildOptions, mode: '
       }
       throw new Error(`${dir}: already holds an on-disk memory built from ${m.sources[0]?.path}; use add for another source`);
     }
-    const vectorType = m?.vectorType ?? o.vectorType ?? 'float16';
-    if (vectorType !== 'float16' && vectorType !== 'float32') throw new Error(`option "vectorType" must be float16 or float32, got ${JSON.stringify(vectorType)}`);
+    const vectorType = m?.vectorType ?? o.vectorType ?? 'float16'; // both checked: the option on entry, the manifest when read
 
     // Validation pass: every row of the source is read and checked before anything is committed,
     // and no id may repeat, within the source or against the rows earlier sources committed.
