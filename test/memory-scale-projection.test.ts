@@ -98,3 +98,23 @@ test('bench/README.md\'s memory-at-scale section is the one the result files giv
   assert.ok(a >= 0 && b > a, 'bench/README.md has the generated section');
   assert.equal(readme.slice(a + SCALE_BEGIN.length + 1, b - 1), renderScaleSection(files), 'regenerate it with npx tsx bench/memory/summarize-scale.ts');
 });
+
+test('the report shows an HNSW ef sweep row by row, compares usearch with python3-hnswlib at equal ef, and names only the parameters of the engines that ran', () => {
+  const params = { m: 16, efConstruction: 128, ef: 128, partitions: 488, subVectors: 64, nprobes: 32, refineFactor: 10, kmeansIterations: 10 };
+  const sweep = (qps: number[], recall: number[]) => [256, 512].map((ef, i) => ({ ef, queries: 1000, qps: qps[i], recall_at_10: recall[i] }));
+  const file = {
+    rows: 2e6, dim: 1024, queries: 3000, hnswRows: 2e6, params, host: { cpus: 2, loadAverageAtStart: 0.5 }, started: '2026-12-06T14:00:00Z',
+    results: [
+      { stage: 'usearch', engine: 'usearch', rows: 2e6, build_s: 1400, qps: 1300, recall_at_10: 0.85, sweep: sweep([800, 500], [0.93, 0.97]) },
+      { stage: 'hnswlib', engine: 'hnswlib', rows: 2e6, build_s: 1500, qps: 1200, recall_at_10: 0.84, sweep: sweep([1000, 400], [0.92, 0.96]) },
+    ],
+  };
+  const md = renderScaleSection([file]);
+  assert.match(md, /\| ↳ ef 256 \(first 1,000 queries\) \| \| \| \| \| \| 800\.0 \| 0\.930 \|/);
+  assert.match(md, /\| ↳ ef 512 \(first 1,000 queries\) \| \| \| \| \| \| 400\.0 \| 0\.960 \|/);
+  // 500 / 400 at ef 512; 800 / 1,000 at ef 256
+  assert.match(md, /usearch queries\/s vs python3-hnswlib at ef 512 \(ours \/ peer; recall 0\.970 vs 0\.960\): 1\.25×/);
+  assert.match(md, /at ef 256 \(ours \/ peer; recall 0\.930 vs 0\.920\): 0\.80×/);
+  assert.match(md, /HNSW M 16, efConstruction 128, ef 128\):/);
+  assert.doesNotMatch(md.split('\n')[0], /IVF|PQ|refine/, 'no IVF parameters in a run without an IVF engine');
+});

@@ -38,8 +38,8 @@ interface Row {
   resumedFrom?: number;
   /** What the killed attempt (stage `lance-killed`) had reported committed when SIGKILL was sent. */
   killedAfterCommittedRows?: number;
-  /** Query-time refine factors timed on the first 1,000 queries. */
-  sweep?: { refineFactor: number; nprobes: number; queries: number; qps: number; recall_at_10: number }[];
+  /** Query-time settings timed on the first 1,000 queries: refine factors (IVF-PQ engines) or search-list sizes `ef` (HNSW engines). */
+  sweep?: ({ queries: number; qps: number; recall_at_10: number } & ({ refineFactor: number; nprobes: number } | { ef: number }))[];
   /** The after-build check of the store against the source vectors. */
   integrity?: { rows: number; duplicates: number; missing: number; vectorsChecked: number; maxAbsDiff: number };
 }
@@ -80,7 +80,12 @@ export function renderScaleSection(files: ScaleFile[], target = 18_000_000): str
   for (const f of files) {
     const by = (s: string) => f.results.find((r) => r.stage === s);
     const hnsw = f.results.some((r) => ['usearch', 'hnswlib', 'faiss-hnsw', 'hnswlib-node'].includes(r.stage));
-    out.push(`**${size(f.rows)} × ${f.dim}** (${f.queries.toLocaleString('en-US')} queries; ${hnsw ? `HNSW engines on the first ${f.hnswRows.toLocaleString('en-US')} rows; ` : ''}${f.host.cpus} cores shared, load ${f.host.loadAverageAtStart.toFixed(1)} at start, ${f.started.slice(0, 16)} UTC; IVF ${f.params.partitions} partitions, PQ ${f.params.subVectors} sub-vectors, nprobes ${f.params.nprobes}, refine ×${f.params.refineFactor}, ${f.params.kmeansIterations ? `k-means ${f.params.kmeansIterations} iterations (store and faiss)` : "k-means 50 iterations (store: LanceDB's default) / 10 (faiss)"}; HNSW M ${f.params.m}, efConstruction ${f.params.efConstruction}, ef ${f.params.ef}):`);
+    // Each family's parameters only where one of its engines ran.
+    const ivf = f.results.some((r) => ['lance', 'lance-query', 'faiss-ivfpq'].includes(r.stage));
+    const ivfParams = `IVF ${f.params.partitions} partitions, PQ ${f.params.subVectors} sub-vectors, nprobes ${f.params.nprobes}, refine ×${f.params.refineFactor}, ${f.params.kmeansIterations ? `k-means ${f.params.kmeansIterations} iterations (store and faiss)` : "k-means 50 iterations (store: LanceDB's default) / 10 (faiss)"}`;
+    const hnswParams = `HNSW M ${f.params.m}, efConstruction ${f.params.efConstruction}, ef ${f.params.ef}`;
+    const params = [ivf ? ivfParams : '', hnsw ? hnswParams : ''].filter(Boolean).join('; ');
+    out.push(`**${size(f.rows)} × ${f.dim}** (${f.queries.toLocaleString('en-US')} queries; ${hnsw ? `HNSW engines on the first ${f.hnswRows.toLocaleString('en-US')} rows; ` : ''}${f.host.cpus} cores shared, load ${f.host.loadAverageAtStart.toFixed(1)} at start, ${f.started.slice(0, 16)} UTC${params ? `; ${params}` : ''}):`);
     out.push('');
     out.push('| engine | rows | build s (wall) | build CPU s | disk MB | peak RSS MiB | queries/s | recall@10 vs exact |');
     out.push('|---|---:|---:|---:|---:|---:|---:|---:|');
@@ -102,7 +107,10 @@ export function renderScaleSection(files: ScaleFile[], target = 18_000_000): str
       out.push(`| ${r.engine ?? r.stage} | ${fmt(r.rows ?? f.rows)} | ${build} | ${fmt(r.build_cpu_s)} | ${fmt(r.disk_bytes ? r.disk_bytes / 1e6 : undefined)} | ${fmt(r.peak_rss_mib)} | ${fmt(r.qps, 1)} | ${fmt(r.recall_at_10, 3)} |`);
       if (r.resumedFrom) out.push(`| ↳ the same command again: resumed from row ${fmt(r.resumedFrom)}${r.integrity ? `; then ${fmt(r.integrity.rows)} rows, ${r.integrity.duplicates} duplicated, ${r.integrity.missing} missing, ${fmt(r.integrity.vectorsChecked)} stored vectors equal to their source within ${r.integrity.maxAbsDiff.toExponential(1)} (float16)` : ''} | | | | | | | |`);
       else if (r.integrity) out.push(`| ↳ store checked against the source: ${fmt(r.integrity.rows)} rows, ${r.integrity.duplicates} duplicated, ${r.integrity.missing} missing, ${fmt(r.integrity.vectorsChecked)} vectors within ${r.integrity.maxAbsDiff.toExponential(1)} | | | | | | | |`);
-      for (const w of r.sweep ?? []) out.push(`| ↳ refine ×${w.refineFactor} (nprobes ${w.nprobes}; first ${fmt(w.queries)} queries) | | | | | | ${fmt(w.qps, 1)} | ${fmt(w.recall_at_10, 3)} |`);
+      for (const w of r.sweep ?? []) {
+        const setting = 'ef' in w ? `ef ${w.ef}` : `refine ×${w.refineFactor} (nprobes ${w.nprobes}`;
+        out.push(`| ↳ ${setting}${'ef' in w ? ' (' : '; '}first ${fmt(w.queries)} queries) | | | | | | ${fmt(w.qps, 1)} | ${fmt(w.recall_at_10, 3)} |`);
+      }
       if (r.exact_on_store) out.push(`| ↳ exact search over the store's float16 vectors | ${fmt(f.rows)} | | | | | ${fmt(r.exact_on_store.qps, 2)} (${r.exact_on_store.queries} queries) | ${fmt(r.exact_on_store.recall_at_10, 3)} |`);
     }
     const ratio = (a?: Row, b?: Row, key: 'build_s' | 'qps' = 'build_s') => (a && b && !a.error && !b.error && a[key] && b[key] && (a.rows ?? f.rows) === (b.rows ?? f.rows) ? (key === 'build_s' ? b.build_s! / a.build_s! : a.qps! / b.qps!) : undefined);
@@ -113,7 +121,8 @@ export function renderScaleSection(files: ScaleFile[], target = 18_000_000): str
     const fivf = by('faiss-ivfpq');
     if (lance?.build_cpu_s && fivf?.build_cpu_s && !lance.error && !fivf.error) add('on-disk store build CPU-seconds vs faiss IVF-PQ (peer / ours):', fivf.build_cpu_s / lance.build_cpu_s);
     add('on-disk store queries/s vs faiss IVF-PQ (ours / peer):', ratio(lance, fivf, 'qps'));
-    const sweepOf = (r: Row | undefined, f: number) => r?.sweep?.find((w) => w.refineFactor === f);
+    const sweepOf = (r: Row | undefined, f: number) => r?.sweep?.find((w) => 'refineFactor' in w && w.refineFactor === f);
+    const efOf = (r: Row | undefined, ef: number) => r?.sweep?.find((w) => 'ef' in w && w.ef === ef);
     for (const f of [50, 100]) {
       const ours = sweepOf(by('lance-query'), f) ?? sweepOf(lance, f);
       const peer = sweepOf(fivf, f);
@@ -123,6 +132,11 @@ export function renderScaleSection(files: ScaleFile[], target = 18_000_000): str
     add('usearch build vs faiss HNSW (peer / ours):', ratio(by('usearch'), by('faiss-hnsw')));
     add('usearch build vs hnswlib-node (peer / ours):', ratio(by('usearch'), by('hnswlib-node')));
     add('usearch queries/s vs python3-hnswlib (ours / peer):', ratio(by('usearch'), by('hnswlib'), 'qps'));
+    for (const w of by('usearch')?.sweep ?? []) {
+      if (!('ef' in w)) continue;
+      const peer = efOf(by('hnswlib'), w.ef);
+      if (peer) add(`usearch queries/s vs python3-hnswlib at ef ${w.ef} (ours / peer; recall ${fmt(w.recall_at_10, 3)} vs ${fmt(peer.recall_at_10, 3)}):`, w.qps / peer.qps);
+    }
     add('exact search queries/s vs faiss IndexFlatIP (ours / peer):', ratio(by('exact'), by('faiss-flat'), 'qps'));
     if (lines.length) out.push('', 'Ratios (same run, same rows): ' + lines.join('; ') + '.');
     out.push('');

@@ -10,6 +10,7 @@
  *
  *   npx tsx bench/memory/scale.ts --n 1000000 [--dim 1024] [--queries 3000] [--hnsw-rows N]
  *        [--engines exact,lance,faiss-ivfpq,faiss-flat,usearch,hnswlib,faiss-hnsw,hnswlib-node]
+ *        [--refine-sweep 10,50,100] [--ef-sweep 128,256,512]
  *        [--work DIR] [--out bench/results/memory-scale-1m.json]
  *
  * Vectors: 2,000 Gaussian clusters on the unit sphere, written once as raw float32 in seeded
@@ -56,6 +57,9 @@ const { values } = parseArgs({
     // Extra refine factors timed on the first 1,000 queries after the build (query-time only):
     // the recall/speed trade-off of the IVF-PQ engines, ours and faiss's, at the same settings.
     'refine-sweep': { type: 'string', default: '10,50,100' },
+    // Extra HNSW search-list sizes (ef) timed on the first 1,000 queries after the build (query-time
+    // only): the recall/speed trade-off of the in-RAM indexes, usearch's and python3-hnswlib's alike.
+    'ef-sweep': { type: 'string', default: '' },
     threads: { type: 'string', default: String(os.availableParallelism()) },
   },
 });
@@ -75,6 +79,7 @@ const P = {
   refineFactor: Number(values['refine-factor']),
   kmeansIterations: Number(values['kmeans-iterations']),
   refineSweep: values['refine-sweep']!.split(',').filter(Boolean).map(Number),
+  efSweep: values['ef-sweep']!.split(',').filter(Boolean).map(Number),
   threads: Number(values.threads),
 };
 // One base file per (dim, seed), shared by every N: the vectors come in seeded 100k-row blocks, so
@@ -319,7 +324,19 @@ async function stageUsearch(): Promise<unknown> {
   fs.mkdirSync(dir, { recursive: true });
   idx.save(dir);
   const truth = HN === N ? (JSON.parse(fs.readFileSync(TRUTH, 'utf8')) as number[][]) : await subsetTruth(q);
-  return { engine: 'primed usearch index (usearch 2.26.2, f16, batch add)', rows: HN, params: { m: P.m, efConstruction: P.efConstruction, ef: P.ef, threads: P.threads }, build_s, build_cpu_s, disk_bytes: dirBytes(dir), qps: NQ / search_s, recall_at_10: recallAt10(hits.map((h) => h.rows), truth), peak_rss_mib: peakRssMib(), cpu_s: cpuS() };
+  // Measured before the ef sweep, which reopens the saved index beside the built one.
+  const peak_rss_mib = peakRssMib();
+  const sweep = [];
+  const nqx = Math.min(NQ, 1000);
+  for (const ef of P.efSweep) {
+    // `ef` is a query-time setting: the saved graph reopened with it, as `openMemory(dir, { ef })` does.
+    const reopened = UsearchIndex.open(dir, { ef });
+    const t2 = performance.now();
+    const h = reopened.searchBatch(q.subarray(0, nqx * DIM), 10);
+    sweep.push({ ef, queries: nqx, qps: nqx / ((performance.now() - t2) / 1000), recall_at_10: recallAt10(h.map((x) => x.rows), truth) });
+    log(`usearch ef ${ef}: ${JSON.stringify(sweep.at(-1))}`);
+  }
+  return { engine: 'primed usearch index (usearch 2.26.2, f16, batch add)', rows: HN, params: { m: P.m, efConstruction: P.efConstruction, ef: P.ef, threads: P.threads }, build_s, build_cpu_s, disk_bytes: dirBytes(dir), qps: NQ / search_s, recall_at_10: recallAt10(hits.map((h) => h.rows), truth), ...(sweep.length ? { sweep } : {}), peak_rss_mib, cpu_s: cpuS() };
 }
 
 async function stageHnswlibNode(): Promise<unknown> {

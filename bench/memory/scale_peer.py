@@ -72,6 +72,14 @@ def main() -> None:
         t = time.perf_counter()
         found, _ = index.knn_query(queries, k=10, num_threads=threads)
         search_s = time.perf_counter() - t
+        # The ef sweep of scale.ts, on the first 1,000 queries (query-time setting only).
+        nqx = min(1000, len(truth))
+        for ef in params.get("efSweep", []):
+            index.set_ef(ef)
+            t = time.perf_counter()
+            f, _ = index.knn_query(np.ascontiguousarray(queries[:nqx]), k=10, num_threads=threads)
+            sweep.append({"ef": ef, "queries": nqx, "qps": nqx / (time.perf_counter() - t), "recall_at_10": float(np.mean([len(set(f[i][:10].tolist()) & set(truth[i][:10])) / 10 for i in range(nqx)]))})
+        index.set_ef(params["ef"])
         with tempfile.TemporaryDirectory() as d:
             index.save_index(f"{d}/i.bin")
             disk = os.path.getsize(f"{d}/i.bin")
