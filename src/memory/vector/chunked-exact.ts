@@ -8,9 +8,17 @@
  * Why the pruning is exact: a chunk keeps every row scoring at least its own k-th largest unique
  * score u; the global threshold τ (k-th largest unique score over all rows) is never below u,
  * so no row with score ≥ τ is dropped.
+ *
+ * Why the candidates are rescored: a float32 matrix product does not give two copies of one
+ * vector the same score when they sit at different places in the chunk (BLAS and GPU kernels
+ * sum in an order that depends on the tile), so duplicates, the ties the threshold exists for,
+ * would be split. The backend's scores only find the candidates (with a margin of the float32
+ * rounding bound); each candidate's score is then recomputed as a float64 sum in a fixed order,
+ * the same for every copy of a vector, and the threshold is taken on those.
  */
 import * as tf from '@tensorflow/tfjs';
 import { tieRobustThreshold } from '../retrieval/dense';
+import { currentBackend } from '../../backend';
 import type { SearchHits } from '../types';
 
 /** A stream of stored vectors, a chunk at a time, in row order. */
@@ -54,19 +62,41 @@ export function matrixChunkSource(data: Float32Array, dim: number): VectorChunkS
   };
 }
 
-/** The k-th largest unique value among `values[from, to)`, or undefined when there are fewer than k unique values. */
-function kthUnique(values: ArrayLike<number>, from: number, to: number, k: number): number | undefined {
-  // `values` of a topk row are sorted descending.
-  let unique = 0;
-  let last = NaN;
-  for (let i = from; i < to; i++) {
-    if (values[i] !== last) {
-      unique++;
-      last = values[i];
-      if (unique === k) return last;
+/** Query `qi`'s float64 dot product with vector `r` of `vectors`, summed in index order (float32 products are exact in float64). */
+function dot64(queries: Float32Array, qi: number, vectors: Float32Array, r: number, dim: number): number {
+  const qo = qi * dim;
+  const ro = r * dim;
+  let d = 0;
+  for (let j = 0; j < dim; j++) d += queries[qo + j] * vectors[ro + j];
+  return d;
+}
+
+/**
+ * One query's candidates in one chunk, from its `kk` best float32 scores `vals[from, from + kk)`
+ * (descending): candidates are rescored (`exact(rank)`) best first until the k-th largest unique
+ * rescored value u exceeds the next float32 value by more than `margin` (the rounding bound), so
+ * no row not yet rescored, fetched or not, can reach u. Returns the rescored candidates at or
+ * above u, or undefined when the fetched ones do not settle it (fetch more); when the whole
+ * chunk was fetched (`all`), every row is rescored if needed.
+ */
+function settle(vals: ArrayLike<number>, from: number, kk: number, exact: (rank: number) => number, k: number, margin: number, all: boolean): { rank: number; score: number }[] | undefined {
+  const got: { rank: number; score: number }[] = [];
+  const top: number[] = []; // the k largest unique rescored values, descending
+  for (let r = 0; r < kk; r++) {
+    if (top.length === k && vals[from + r] + margin < top[k - 1]) break;
+    const e = exact(r);
+    got.push({ rank: r, score: e });
+    let lo = 0;
+    while (lo < top.length && top[lo] > e) lo++;
+    if (top[lo] !== e) {
+      top.splice(lo, 0, e);
+      if (top.length > k) top.pop();
     }
   }
-  return undefined;
+  const settledHere = top.length === k && (got.length < kk || vals[from + kk - 1] + margin < top[k - 1]);
+  if (!settledHere && !all) return undefined;
+  const u = top.length === k ? top[k - 1] : -Infinity;
+  return got.filter((g) => g.score >= u);
 }
 
 /**
@@ -85,34 +115,43 @@ export async function exactSearchChunked(source: VectorChunkSource, queries: Flo
   const scores: number[][] = Array.from({ length: nq }, () => []);
   if (nq === 0) return [];
   const q = tf.tensor2d(queries, [nq, dim]);
+  // Bound on a backend score's rounding error, per unit of |query|·|row|: recursive summation's
+  // γ_d with the matmul's unit roundoff (float32's, or TF32's 10-bit mantissa when the torch
+  // backend runs CUDA matmuls in tf32; blocked and FMA kernels stay inside it), doubled for safety.
+  const unitRoundoff = currentBackend()?.precision === 'tf32' ? 2 ** -11 : 2 ** -24;
+  const gamma = 2 * (dim + 2) * unitRoundoff;
+  const queryNorm = Array.from({ length: nq }, (_, i) => Math.sqrt(dot64(queries, i, queries, i, dim)));
   let done = 0;
   try {
     for await (const chunk of source.chunks(chunkRows)) {
       const n = chunk.vectors.length / dim;
       if (!Number.isInteger(n)) throw new Error(`exact search: a chunk at row ${chunk.start} holds ${chunk.vectors.length} floats, not a multiple of dimension ${dim}`);
       if (n === 0) continue;
-      const s = tf.tidy(() => tf.matMul(q, tf.tensor2d(chunk.vectors, [n, dim]), false, true));
+      const [s, sqNorm] = tf.tidy(() => {
+        const x = tf.tensor2d(chunk.vectors, [n, dim]);
+        return [tf.matMul(q, x, false, true), tf.max(tf.sum(tf.square(x), 1))];
+      });
+      const rowNorm = Math.sqrt((await sqNorm.data())[0]);
+      sqNorm.dispose();
       try {
-        // Widen the top-k until every query's k-th unique score lies strictly above the last value
-        // fetched (so all its ties are in), or the whole chunk is fetched.
-        for (let kk = Math.min(n, k); ; kk = Math.min(n, kk * 2)) {
+        // Widen the top-k until every query's candidates are settled within what was fetched
+        // (see `settle`), or the whole chunk is fetched.
+        for (let kk = Math.min(n, 2 * k); ; kk = Math.min(n, kk * 2)) {
           const top = tf.topk(s, kk, true);
           const [vals, idx] = await Promise.all([top.values.data(), top.indices.data()]);
           top.values.dispose();
           top.indices.dispose();
-          let complete = true;
-          const cut: number[] = new Array(nq);
-          for (let i = 0; i < nq && complete; i++) {
-            const u = kthUnique(vals, i * kk, (i + 1) * kk, k);
-            if (kk === n) cut[i] = u ?? -Infinity;
-            else if (u === undefined || u <= vals[(i + 1) * kk - 1]) complete = false;
-            else cut[i] = u;
-          }
-          if (!complete) continue;
+          const settled: { rank: number; score: number }[][] = [];
           for (let i = 0; i < nq; i++) {
-            for (let j = i * kk; j < (i + 1) * kk && vals[j] >= cut[i]; j++) {
-              rows[i].push(chunk.rows ? chunk.rows[idx[j]] : chunk.start + idx[j]);
-              scores[i].push(vals[j]);
+            const c = settle(vals, i * kk, kk, (j) => dot64(queries, i, chunk.vectors, idx[i * kk + j], dim), k, gamma * queryNorm[i] * rowNorm, kk === n);
+            if (!c) break;
+            settled.push(c);
+          }
+          if (settled.length < nq) continue;
+          for (let i = 0; i < nq; i++) {
+            for (const { rank, score } of settled[i]) {
+              rows[i].push(chunk.rows ? chunk.rows[idx[i * kk + rank]] : chunk.start + idx[i * kk + rank]);
+              scores[i].push(score);
             }
             if (rows[i].length > 8 * k) prune(rows, scores, i, k);
           }
