@@ -46,6 +46,21 @@ test('primed memory build / add / info / query with an endpoint embedder', async
     assert.match(text.out, /^\s+1\s+\d\.\d{4}\s+a0\s+lung ct/);
     await assert.rejects(run(['build', mem, '--from', path.join(d, 'a.jsonl'), '--embedder', `endpoint:${url}#toy`, '--index', 'ivf']), /--index must be exact, hnsw, usearch or auto/);
     await assert.rejects(run(['query', mem, 'x', '--k', '0']), /--k must be a positive integer/);
+    // Query-time search settings. 'brain' scores brain mri first; the other three rows tie (one
+    // matching word each, none the query's), so the exact search keeps all of them at k = 2.
+    const exact = JSON.parse((await run(['query', mem, 'brain', '--k', '2', '--exact', '--json'])).out) as { id: string; score: number }[];
+    assert.deepEqual(exact.map((r) => r.id), ['a1', 'a0', 'a2', 'b0']);
+    assert.ok(exact[1].score === exact[2].score && exact[2].score === exact[3].score, 'the tied rows score the same');
+    const wide = JSON.parse((await run(['query', mem, 'eye exam', '--k', '2', '--ef', '64', '--json'])).out) as { id: string }[];
+    assert.equal(wide[0].id, 'b0');
+    await assert.rejects(run(['query', mem, 'x', '--ef', '64', '--exact']), /--ef sets the breadth of the HNSW search; --exact scores every vector/);
+    await assert.rejects(run(['query', mem, 'x', '--refine-factor', '20']), /--refine-factor tunes the IVF-PQ index of an on-disk \(--engine lance\) memory; .*mem is held in RAM/);
+    const lance = path.join(d, 'lance');
+    assert.equal((await run(['build', lance, '--engine', 'lance', '--from', path.join(d, 'a.jsonl'), '--embedder', `endpoint:${url}#toy`, '--index', 'none'])).code, 0);
+    const onDisk = JSON.parse((await run(['query', lance, 'brain', '--k', '2', '--json'])).out) as { id: string }[];
+    assert.deepEqual(onDisk.map((r) => r.id), ['a1', 'a0', 'a2'], 'an index-less on-disk memory is searched exactly, ties kept');
+    await assert.rejects(run(['query', lance, 'x', '--ef', '64']), /--ef sets the search breadth of an in-RAM HNSW index; this memory is on disk/);
+    await assert.rejects(run(['query', lance, 'x', '--nprobes', '8']), /has no vector index \(built with --index none\), so it is searched exactly; --nprobes and --refine-factor do not apply/);
   } finally {
     srv.closeAllConnections();
     srv.close();

@@ -7,6 +7,7 @@ import { initBackend } from '../backend';
 import { importEntries } from '../memory/importers';
 import { buildMemory, addEntries, MEMORY_ARTEFACT } from '../memory/build';
 import { openMemory, type Memory } from '../memory/store';
+import { exactSearchChunked, matrixChunkSource } from '../memory/vector/chunked-exact';
 import { EMBEDDER_SPEC_HELP, embedderFromSpec, queryEmbedderFor } from '../memory/embedders/spec';
 import type { IndexChoice } from '../memory/vector/open';
 import { terminalProgress } from '../util/progress';
@@ -84,8 +85,13 @@ async function runLance(sub: string, dir: string, text: string | undefined, valu
       const embedder = (await queryEmbedderFor(id.id, str('embedder'), specOpts)) ?? (id.spec ? await embedderFromSpec(id.spec, specOpts) : undefined);
       if (!embedder) throw new UsageError(`this memory was embedded with ${id.id} and records no model path; pass --embedder`);
       m.checkEmbedder(embedder);
+      if (str('ef') !== undefined) throw new UsageError('--ef sets the search breadth of an in-RAM HNSW index; this memory is on disk (LanceDB): use --nprobes and --refine-factor, or --exact');
+      const nprobes = int(str('nprobes'), 'nprobes');
+      const refineFactor = int(str('refine-factor'), 'refine-factor');
+      if (values.exact && (nprobes !== undefined || refineFactor !== undefined)) throw new UsageError('--nprobes and --refine-factor tune the IVF-PQ index; --exact searches every vector without it');
+      if (!values.exact && (nprobes !== undefined || refineFactor !== undefined) && m.defaultSearchMode === 'exact') throw new UsageError(`${dir} has no vector index (built with --index none), so it is searched exactly; --nprobes and --refine-factor do not apply`);
       const [q] = await embedder.embed([text]);
-      const [hits] = await m.searchBatch(q, k, { mode: values.exact ? 'exact' : undefined });
+      const [hits] = await m.searchBatch(q, k, { mode: values.exact ? 'exact' : undefined, nprobes, refineFactor });
       const entries = await m.entries(Array.from(hits.rows));
       const rows = entries.map((e, i) => ({ rank: i + 1, score: hits.scores[i], ...e }));
       if (values.json) process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
@@ -103,12 +109,14 @@ const USAGE = `primed memory build <dir> --from <file.jsonl|file.csv|shard.tar|s
                      [--refine-factor N] [--kmeans-iterations N] [--concurrency N] [--truncate-dim N]
        primed memory add <dir> --from <source> [--embedder SPEC] [--embedder-id ID] [--concurrency N] [--truncate-dim N]
        primed memory info <dir> [--json]
-       primed memory query <dir> "<text>" [--k N] [--json] [--exact] [--embedder SPEC] [--embedder-id ID]
+       primed memory query <dir> "<text>" [--k N] [--json] [--exact] [--ef N | --nprobes N --refine-factor N] [--embedder SPEC] [--embedder-id ID]
 ${EMBEDDER_SPEC_HELP}
 --engine lance builds an on-disk memory (LanceDB: vectors on disk, IVF-PQ index, --index none for exact search only) for corpora
 that do not fit in RAM; it commits --batch-rows rows at a time (default 4096), and after an interruption the same command
 continues from the last commit. --concurrency N keeps N embedding requests in flight; --truncate-dim N keeps the first N
-components of an endpoint's vectors (Matryoshka) and renormalises. query --exact searches every vector of an on-disk memory.
+components of an endpoint's vectors (Matryoshka) and renormalises. query --exact searches every vector (ties at the k-th score
+included); query --ef N widens an in-RAM HNSW search, --nprobes N / --refine-factor N an on-disk memory's IVF-PQ search, for this
+query only (higher: better recall, slower; bench/README.md measures both).
 Without --embedder, build embeds with the bundled mini model (model:<data>/models/mini) and records the model's path in the manifest;
 add and query use the memory's own embedder: its endpoint, or the model at the recorded path (refused if those weights changed).
 build writes into a new or empty folder; --replace replaces a memory already there (kept until the new one is complete).
@@ -228,11 +236,18 @@ export const command: CliCommand = {
       case 'query': {
         if (!text) throw new UsageError('query needs the query text');
         const k = int(values.k, 'k') ?? 10;
-        const m = openMemory(dir);
+        for (const f of ['nprobes', 'refine-factor'] as const) {
+          if (values[f] !== undefined) throw new UsageError(`--${f} tunes the IVF-PQ index of an on-disk (--engine lance) memory; ${dir} is held in RAM (use --ef or --exact)`);
+        }
+        const ef = int(values.ef, 'ef');
+        if (ef !== undefined && values.exact) throw new UsageError('--ef sets the breadth of the HNSW search; --exact scores every vector without it');
+        const m = openMemory(dir, { ef });
+        if (ef !== undefined && m.index.kind === 'exact') throw new UsageError(`--ef sets the breadth of an HNSW search; ${dir} has an exact index (every query already scores every vector)`);
         const embedder = await memoryEmbedder(m);
         m.checkEmbedder(embedder);
         const [q] = await embedder.embed([text]);
-        const hits = m.search(q, k);
+        // --exact: every vector through the tensor backend, the tie-robust set as the paper's dense stage keeps it.
+        const hits = values.exact ? (await exactSearchChunked(matrixChunkSource(m.textEmbeddings, m.manifest.embedder.dim), q, k))[0] : m.search(q, k);
         const rows = Array.from(hits.rows, (row, i) => ({ rank: i + 1, score: hits.scores[i], ...m.entry(row) }));
         if (values.json) process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
         else for (const r of rows) process.stdout.write(`${String(r.rank).padStart(3)}  ${r.score.toFixed(4)}  ${r.id}  ${r.caption}${r.image ? `  [${r.image}]` : ''}\n`);
