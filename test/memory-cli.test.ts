@@ -55,6 +55,12 @@ test('primed memory build / add / info / query with an endpoint embedder', async
     assert.equal(wide[0].id, 'b0');
     await assert.rejects(run(['query', mem, 'x', '--ef', '64', '--exact']), /--ef sets the breadth of the HNSW search; --exact scores every vector/);
     await assert.rejects(run(['query', mem, 'x', '--refine-factor', '20']), /--refine-factor tunes the IVF-PQ index of an on-disk \(--engine lance\) memory; .*mem is held in RAM/);
+    // --index auto passes the HNSW settings to usearch when it crosses its threshold (they were dropped).
+    const auto = path.join(d, 'auto');
+    assert.equal((await run(['build', auto, '--from', path.join(d, 'a.jsonl'), '--embedder', `endpoint:${url}#toy`, '--auto-threshold', '2', '--ef', '300', '--m', '8'])).code, 0);
+    const autoInfo = JSON.parse((await run(['info', auto, '--json'])).out);
+    assert.equal(autoInfo.index.kind, 'usearch');
+    assert.deepEqual([autoInfo.index.usearch.ef, autoInfo.index.usearch.m], [300, 8]);
     const lance = path.join(d, 'lance');
     assert.equal((await run(['build', lance, '--engine', 'lance', '--from', path.join(d, 'a.jsonl'), '--embedder', `endpoint:${url}#toy`, '--index', 'none'])).code, 0);
     const onDisk = JSON.parse((await run(['query', lance, 'brain', '--k', '2', '--json'])).out) as { id: string }[];

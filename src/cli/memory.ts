@@ -203,8 +203,9 @@ export const command: CliCommand = {
         const { root, entries } = importEntries(values.from);
         const spec = values.embedder ?? `model:${path.join(bundledDataDir(), 'models', 'mini')}`;
         const embedder = await embedderFromSpec(spec, specOpts);
+        // The HNSW settings go to whichever HNSW index is built: hnswlib-node (--index hnsw) or usearch (--index usearch, or auto above its threshold).
         const hnsw = { m: int(values.m, 'm'), efConstruction: int(values['ef-construction'], 'ef-construction'), ef: int(values.ef, 'ef') };
-        const m = await buildMemory(dir, entries, { embedder, imageRoot: root, progress, replace: values.replace === true, index: { kind, autoThreshold: int(values['auto-threshold'], 'auto-threshold'), hnsw, ...(kind === 'usearch' ? { usearch: hnsw } : {}) } });
+        const m = await buildMemory(dir, entries, { embedder, imageRoot: root, progress, replace: values.replace === true, index: { kind, autoThreshold: int(values['auto-threshold'], 'auto-threshold'), hnsw, ...(kind === 'usearch' || kind === 'auto' ? { usearch: hnsw } : {}) } });
         process.stdout.write(`built ${dir}: ${m.size} entries, ${m.manifest.index.kind} index, version ${m.manifest.version}; embedder ${m.manifest.embedder.id}${m.manifest.embedder.spec ? ` from ${m.manifest.embedder.spec}` : ''}\n`);
         return 0;
       }
