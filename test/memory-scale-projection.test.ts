@@ -105,8 +105,8 @@ test('the report shows an HNSW ef sweep row by row, compares usearch with python
   const file = {
     rows: 2e6, dim: 1024, queries: 3000, hnswRows: 2e6, params, host: { cpus: 2, loadAverageAtStart: 0.5 }, started: '2026-12-06T14:00:00Z',
     results: [
-      { stage: 'usearch', engine: 'usearch', rows: 2e6, build_s: 1400, qps: 1300, recall_at_10: 0.85, sweep: sweep([800, 500], [0.93, 0.97]) },
-      { stage: 'hnswlib', engine: 'hnswlib', rows: 2e6, build_s: 1500, qps: 1200, recall_at_10: 0.84, sweep: sweep([1000, 400], [0.92, 0.96]) },
+      { stage: 'usearch', engine: 'usearch', rows: 2e6, build_s: 1400, build_cpu_s: 2500, qps: 1300, recall_at_10: 0.85, sweep: sweep([800, 500], [0.93, 0.97]) },
+      { stage: 'hnswlib', engine: 'hnswlib', rows: 2e6, build_s: 1500, build_cpu_s: 3000, qps: 1200, recall_at_10: 0.84, sweep: sweep([1000, 400], [0.92, 0.96]) },
     ],
   };
   const md = renderScaleSection([file]);
@@ -115,6 +115,7 @@ test('the report shows an HNSW ef sweep row by row, compares usearch with python
   // 500 / 400 at ef 512; 800 / 1,000 at ef 256
   assert.match(md, /usearch queries\/s vs python3-hnswlib at ef 512 \(ours \/ peer; recall 0\.970 vs 0\.960\): 1\.25×/);
   assert.match(md, /at ef 256 \(ours \/ peer; recall 0\.930 vs 0\.920\): 0\.80×/);
+  assert.match(md, /usearch build CPU-seconds vs python3-hnswlib \(peer \/ ours\): 1\.20×/);
   assert.match(md, /HNSW M 16, efConstruction 128, ef 128\):/);
   assert.doesNotMatch(md.split('\n')[0], /IVF|PQ|refine/, 'no IVF parameters in a run without an IVF engine');
 });

@@ -129,6 +129,9 @@ export function renderScaleSection(files: ScaleFile[], target = 18_000_000): str
       if (ours && peer) add(`on-disk store queries/s vs faiss IVF-PQ at refine ×${f} (ours / peer; recall ${fmt(ours.recall_at_10, 3)} vs ${fmt(peer.recall_at_10, 3)}):`, ours.qps / peer.qps);
     }
     add('usearch build vs python3-hnswlib (peer / ours):', ratio(by('usearch'), by('hnswlib')));
+    const us = by('usearch');
+    const hl = by('hnswlib');
+    if (us?.build_cpu_s && hl?.build_cpu_s && !us.error && !hl.error && (us.rows ?? f.rows) === (hl.rows ?? f.rows)) add('usearch build CPU-seconds vs python3-hnswlib (peer / ours):', hl.build_cpu_s / us.build_cpu_s);
     add('usearch build vs faiss HNSW (peer / ours):', ratio(by('usearch'), by('faiss-hnsw')));
     add('usearch build vs hnswlib-node (peer / ours):', ratio(by('usearch'), by('hnswlib-node')));
     add('usearch queries/s vs python3-hnswlib (ours / peer):', ratio(by('usearch'), by('hnswlib'), 'qps'));
