@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian/Ubuntu machine for primed: the Debian packages the tests, notebooks and
-# benchmarks use (libtorch for the torch backend, PyTorch and faiss as oracles and peers, Jupyter's nbconvert + ipykernel for
+# benchmarks use (libtorch for the torch backend, PyTorch, faiss and hnswlib as oracles and peers, Jupyter's nbconvert + ipykernel for
 # the tslab kernel, Chromium for rendering figures, GNU time for the end-to-end benchmark), then
 # the npm packages from the lockfile.
 # Safe to run again: it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-debs="python3-torch libtorch-dev g++ python3-faiss python3-numpy jupyter-nbconvert jupyter-notebook python3-ipykernel chromium libopenblas-dev time"
+debs="python3-torch libtorch-dev g++ python3-faiss python3-hnswlib python3-numpy jupyter-nbconvert jupyter-notebook python3-ipykernel chromium libopenblas-dev time"
 missing=""
 for p in $debs; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then
