@@ -113,13 +113,14 @@ export function renderScaleSection(files: ScaleFile[], target = 18_000_000): str
       }
       if (r.exact_on_store) out.push(`| ↳ exact search over the store's float16 vectors | ${fmt(f.rows)} | | | | | ${fmt(r.exact_on_store.qps, 2)} (${r.exact_on_store.queries} queries) | ${fmt(r.exact_on_store.recall_at_10, 3)} |`);
     }
-    const ratio = (a?: Row, b?: Row, key: 'build_s' | 'qps' = 'build_s') => (a && b && !a.error && !b.error && a[key] && b[key] && (a.rows ?? f.rows) === (b.rows ?? f.rows) ? (key === 'build_s' ? b.build_s! / a.build_s! : a.qps! / b.qps!) : undefined);
+    // ours vs peer on the same rows: time ratios peer / ours (build_s, build_cpu_s), rates ours / peer (qps).
+    const ratio = (a?: Row, b?: Row, key: 'build_s' | 'build_cpu_s' | 'qps' = 'build_s') => (a && b && !a.error && !b.error && a[key] && b[key] && (a.rows ?? f.rows) === (b.rows ?? f.rows) ? (key === 'qps' ? a.qps! / b.qps! : b[key]! / a[key]!) : undefined);
     const lines: string[] = [];
     const add = (what: string, x?: number) => x !== undefined && lines.push(`${what} ${fmt(x, 2)}×`);
     add('on-disk store build vs faiss IVF-PQ build (peer time / ours):', ratio(by('lance'), by('faiss-ivfpq')));
     const lance = by('lance');
     const fivf = by('faiss-ivfpq');
-    if (lance?.build_cpu_s && fivf?.build_cpu_s && !lance.error && !fivf.error) add('on-disk store build CPU-seconds vs faiss IVF-PQ (peer / ours):', fivf.build_cpu_s / lance.build_cpu_s);
+    add('on-disk store build CPU-seconds vs faiss IVF-PQ (peer / ours):', ratio(lance, fivf, 'build_cpu_s'));
     add('on-disk store queries/s vs faiss IVF-PQ (ours / peer):', ratio(lance, fivf, 'qps'));
     const sweepOf = (r: Row | undefined, f: number) => r?.sweep?.find((w) => 'refineFactor' in w && w.refineFactor === f);
     const efOf = (r: Row | undefined, ef: number) => r?.sweep?.find((w) => 'ef' in w && w.ef === ef);
@@ -129,9 +130,7 @@ export function renderScaleSection(files: ScaleFile[], target = 18_000_000): str
       if (ours && peer) add(`on-disk store queries/s vs faiss IVF-PQ at refine ×${f} (ours / peer; recall ${fmt(ours.recall_at_10, 3)} vs ${fmt(peer.recall_at_10, 3)}):`, ours.qps / peer.qps);
     }
     add('usearch build vs python3-hnswlib (peer / ours):', ratio(by('usearch'), by('hnswlib')));
-    const us = by('usearch');
-    const hl = by('hnswlib');
-    if (us?.build_cpu_s && hl?.build_cpu_s && !us.error && !hl.error && (us.rows ?? f.rows) === (hl.rows ?? f.rows)) add('usearch build CPU-seconds vs python3-hnswlib (peer / ours):', hl.build_cpu_s / us.build_cpu_s);
+    add('usearch build CPU-seconds vs python3-hnswlib (peer / ours):', ratio(by('usearch'), by('hnswlib'), 'build_cpu_s'));
     add('usearch build vs faiss HNSW (peer / ours):', ratio(by('usearch'), by('faiss-hnsw')));
     add('usearch build vs hnswlib-node (peer / ours):', ratio(by('usearch'), by('hnswlib-node')));
     add('usearch queries/s vs python3-hnswlib (ours / peer):', ratio(by('usearch'), by('hnswlib'), 'qps'));

@@ -80,16 +80,17 @@ async function runLance(sub: string, dir: string, text: string | undefined, valu
     case 'query': {
       if (!text) throw new UsageError('query needs the query text');
       const k = int(str('k'), 'k') ?? 10;
-      const m = await openLanceMemory(dir);
-      const id = m.manifest.embedder;
-      const embedder = (await queryEmbedderFor(id.id, str('embedder'), specOpts)) ?? (id.spec ? await embedderFromSpec(id.spec, specOpts) : undefined);
-      if (!embedder) throw new UsageError(`this memory was embedded with ${id.id} and records no model path; pass --embedder`);
-      m.checkEmbedder(embedder);
+      // The search options are checked before the embedder is loaded (a model or an endpoint).
       if (str('ef') !== undefined) throw new UsageError('--ef sets the search breadth of an in-RAM HNSW index; this memory is on disk (LanceDB): use --nprobes and --refine-factor, or --exact');
       const nprobes = int(str('nprobes'), 'nprobes');
       const refineFactor = int(str('refine-factor'), 'refine-factor');
       if (values.exact && (nprobes !== undefined || refineFactor !== undefined)) throw new UsageError('--nprobes and --refine-factor tune the IVF-PQ index; --exact searches every vector without it');
+      const m = await openLanceMemory(dir);
       if (!values.exact && (nprobes !== undefined || refineFactor !== undefined) && m.defaultSearchMode === 'exact') throw new UsageError(`${dir} has no vector index (built with --index none), so it is searched exactly; --nprobes and --refine-factor do not apply`);
+      const id = m.manifest.embedder;
+      const embedder = (await queryEmbedderFor(id.id, str('embedder'), specOpts)) ?? (id.spec ? await embedderFromSpec(id.spec, specOpts) : undefined);
+      if (!embedder) throw new UsageError(`this memory was embedded with ${id.id} and records no model path; pass --embedder`);
+      m.checkEmbedder(embedder);
       const [q] = await embedder.embed([text]);
       const [hits] = await m.searchBatch(q, k, { mode: values.exact ? 'exact' : undefined, nprobes, refineFactor });
       const entries = await m.entries(Array.from(hits.rows));
