@@ -88,6 +88,31 @@ test('projectEngine: an in-RAM index is projected to hold at least its index siz
   assert.ok(Math.abs(inRam.peakRssGiB! - diskGiB) < 1e-9);
 });
 
+test('projectEngine projects queries/s at asked search settings from each run\'s main rate or its sweep, never mixing settings', () => {
+  const p = (ef: number) => ({ m: 16, efConstruction: 128, ef, threads: 2 });
+  const files = [
+    { rows: 1e6, results: [{ stage: 'usearch', rows: 1e6, build_cpu_s: 1000, disk_bytes: 2e9, qps: 900, params: p(512) }] },
+    { rows: 2e6, results: [{ stage: 'usearch', rows: 2e6, build_cpu_s: 2000, disk_bytes: 4e9, qps: 1300, params: p(128), sweep: [{ ef: 256, queries: 1000, qps: 950 }, { ef: 512, queries: 1000, qps: 700 }] }] },
+    { rows: 5e6, results: [{ stage: 'usearch', rows: 5e6, build_cpu_s: 5000, disk_bytes: 1e10, qps: 1100, params: p(128), sweep: [{ ef: 512, queries: 1000, qps: 500 }] }] },
+  ];
+  // At ef 512: 900 (1M, main rate), 700 (2M, sweep), 500 (5M, sweep); by hand the least-squares slope of ln q/s on ln rows.
+  const xs = [1e6, 2e6, 5e6].map(Math.log);
+  const ys = [900, 700, 500].map(Math.log);
+  const mx = (xs[0] + xs[1] + xs[2]) / 3;
+  const my = (ys[0] + ys[1] + ys[2]) / 3;
+  const b = xs.reduce((a, x, i) => a + (x - mx) * (ys[i] - my), 0) / xs.reduce((a, x) => a + (x - mx) ** 2, 0);
+  const at512 = projectEngine(files, 'usearch', 18e6, undefined, { search: { ef: 512 } });
+  assert.ok(Math.abs(at512.exponents.qps.b - b) < 1e-12, `exponent ${at512.exponents.qps.b} vs ${b}`);
+  assert.ok(Math.abs(at512.qps! - Math.exp(my + b * (Math.log(18e6) - mx))) < 1e-6);
+  // Without it, the largest run's own settings (ef 128): 1,300 at 2M and 1,100 at 5M only.
+  const plain = projectEngine(files, 'usearch', 18e6);
+  assert.ok(Math.abs(plain.exponents.qps.b - Math.log(1100 / 1300) / Math.log(2.5)) < 1e-12);
+  // A setting no run measured gives no rate; build and disk are unaffected by the search settings.
+  const at64 = projectEngine(files, 'usearch', 18e6, undefined, { search: { ef: 64 } });
+  assert.equal(at64.qps, undefined);
+  assert.equal(at64.buildCpuHours, plain.buildCpuHours);
+});
+
 test('bench/README.md\'s memory-at-scale section is the one the result files give', () => {
   const dir = path.join(__dirname, '..', 'bench', 'results');
   const files = readScaleFiles(dir);

@@ -108,6 +108,8 @@ export interface ScaleResultFile {
      * run, build times only across runs with the newest run's `kmeansIterations` and `partitions` (absent: the engine's default).
      */
     params?: Record<string, number>;
+    /** Queries/s measured again after the build at other search settings (e.g. an HNSW `ef` sweep), on the first `queries` queries. */
+    sweep?: ({ qps: number; queries?: number } & Record<string, number | undefined>)[];
   }[];
 }
 
@@ -121,10 +123,22 @@ export type ScaleQuantity = 'build_s' | 'build_cpu_s' | 'disk_bytes' | 'peak_rss
  * depends on the engine: disk and an exhaustive scan's work grow with rows, a streaming search's
  * RSS does not, an HNSW search's cost grows about with log(rows). Default: build and disk.
  * With `inRam` (an index held in memory), the projected peak RSS is at least the projected index size.
+ * With `search` (e.g. `{ ef: 512 }`), queries/s are projected at those search settings: each run
+ * counts with its main rate when its parameters have them, else with its sweep's entry that has them.
  */
-export function projectEngine(files: ScaleResultFile[], stage: string, rows: number, fromOneSize: ScaleQuantity[] = ['build_s', 'build_cpu_s', 'disk_bytes'], options: { inRam?: boolean } = {}): EngineProjection {
-  const runs = files.flatMap((f) => f.results.filter((r) => r.stage === stage && (!r.error || r.partial)).map((r) => ({ ...r, rows: r.rows ?? f.rows, started: f.started ?? '' })));
-  if (runs.length === 0) throw new Error(`no measured run of ${stage}`);
+export function projectEngine(files: ScaleResultFile[], stage: string, rows: number, fromOneSize: ScaleQuantity[] = ['build_s', 'build_cpu_s', 'disk_bytes'], options: { inRam?: boolean; search?: Record<string, number> } = {}): EngineProjection {
+  const measured = files.flatMap((f) => f.results.filter((r) => r.stage === stage && (!r.error || r.partial)).map((r) => ({ ...r, rows: r.rows ?? f.rows, started: f.started ?? '' })));
+  if (measured.length === 0) throw new Error(`no measured run of ${stage}`);
+  const search = options.search;
+  // At the asked search settings, a run's queries/s is its main rate or its sweep's entry at them (none: no rate).
+  const runs = !search
+    ? measured
+    : measured.map((r) => {
+        const has = (o: Record<string, number | undefined>) => Object.entries(search).every(([k, v]) => o[k] === v);
+        const entry = has(r.params ?? {}) ? undefined : r.sweep?.find(has);
+        const qps = has(r.params ?? {}) ? r.qps : entry?.qps;
+        return { ...r, qps, params: { ...r.params, ...search } };
+      });
   // Build times depend on how the index trains (k-means iterations, partitions): fit only the runs trained like the newest one.
   const newest = runs.reduce((a, r) => (r.started > a.started ? r : a));
   const training = (r: (typeof runs)[number]) => JSON.stringify([r.params?.kmeansIterations ?? null, r.params?.partitions ?? null]);
