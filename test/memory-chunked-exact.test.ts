@@ -64,6 +64,27 @@ test('exact search in chunks on the tensor backend finds the oracle\'s tie-robus
   assert.equal(tf.memory().numTensors, before, 'no tensor leaked');
 });
 
+test('a source that declares its norm bound (normalised vectors) gets the same exact sets without measuring norms per chunk', async () => {
+  await initBackend();
+  const dim = 48;
+  const data = clustered(2000, dim, 11);
+  const queries = new Float32Array(6 * dim);
+  [5, 14, 30].forEach((r, i) => queries.set(data.subarray(r * dim, (r + 1) * dim), i * dim)); // duplicated rows: ties
+  queries.set(clustered(40, dim, 5).subarray(0, 3 * dim), 3 * dim);
+  for (const k of [1, 7]) {
+    let got: Awaited<ReturnType<typeof exactSearchChunked>> = [];
+    const profile = await tf.profile(async () => {
+      got = await exactSearchChunked(matrixChunkSource(data, dim, { maxNorm: 1 + 2 ** -8 }), queries, k, { chunkRows: 512 });
+    });
+    for (let i = 0; i < 6; i++) assert.deepEqual(Array.from(got[i].rows), oracle(data, dim, queries.subarray(i * dim, (i + 1) * dim), k).rows, `query ${i}, k ${k}`);
+    assert.ok(!profile.kernelNames.includes('Square'), `no per-chunk norm with a declared bound (kernels: ${profile.kernelNames.join(', ')})`);
+  }
+  // Without a declaration the norms are measured (the bound must hold for any stored vectors).
+  const measured = await tf.profile(async () => void (await exactSearchChunked(matrixChunkSource(data, dim), queries, 3, { chunkRows: 512 })));
+  assert.ok(measured.kernelNames.includes('Square'));
+  await assert.rejects(exactSearchChunked(matrixChunkSource(data, dim, { maxNorm: 0 }), queries, 3), /maxNorm must be a positive finite number, got 0/);
+});
+
 test('exact search refuses a query of the wrong dimension and a bad k', async () => {
   await initBackend();
   const data = clustered(100, 16, 1);

@@ -141,6 +141,9 @@ function entriesSchema(dim: number, vectorType: 'float16' | 'float32'): arrow.Sc
   ]);
 }
 
+/** A bound on the stored vectors' norms (normalised, then stored as float16 or float32), with room to spare; see `vectorSource`. */
+const STORED_MAX_NORM = 1 + 2 ** -8;
+
 /** One Arrow table of entries and their (normalised) vectors, rows numbered from `startRow`. */
 function arrowBatch(schema: arrow.Schema, startRow: number, root: number, entries: MemoryEntry[], vectors: Float32Array, dim: number, vectorType: 'float16' | 'float32'): arrow.Table {
   const n = entries.length;
@@ -535,6 +538,9 @@ export class LanceMemory implements ReferenceMemory {
     return {
       dim,
       count: this.size,
+      // Every vector was L2-normalised before it was written; float16 storage rounds each component
+      // by at most 2^-11 of itself (plus 2^-25 for subnormals), so norms stay below 1 + 2^-10.
+      maxNorm: STORED_MAX_NORM,
       async *chunks(rows: number): AsyncGenerator<VectorChunk> {
         let vecs: Float32Array[] = [];
         let ids: number[] = [];

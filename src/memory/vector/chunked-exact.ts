@@ -29,6 +29,12 @@ export interface VectorChunkSource {
   readonly count: number;
   /** Yields chunks of at most `rows` vectors covering every stored row once. */
   chunks(rows: number): AsyncIterable<VectorChunk> | Iterable<VectorChunk>;
+  /**
+   * An upper bound on every stored vector's L2 norm, when the store guarantees one (it normalised
+   * the vectors when it wrote them): exact search then skips measuring each chunk's largest norm.
+   * Declare only what the store enforces: a bound below a real norm makes the search inexact.
+   */
+  readonly maxNorm?: number;
 }
 
 /** One chunk of stored vectors. */
@@ -49,13 +55,17 @@ export interface ChunkedExactOptions {
   onChunk?(done: number, total: number): void;
 }
 
-/** A {@link VectorChunkSource} over a row-major float32 matrix held in RAM. */
-export function matrixChunkSource(data: Float32Array, dim: number): VectorChunkSource {
+/**
+ * A {@link VectorChunkSource} over a row-major float32 matrix held in RAM; `maxNorm` as in
+ * {@link VectorChunkSource.maxNorm} (e.g. a memory's L2-normalised caption embeddings).
+ */
+export function matrixChunkSource(data: Float32Array, dim: number, options: { maxNorm?: number } = {}): VectorChunkSource {
   if (data.length % dim !== 0) throw new Error(`matrixChunkSource: ${data.length} floats is not a multiple of dimension ${dim}`);
   const count = data.length / dim;
   return {
     dim,
     count,
+    maxNorm: options.maxNorm,
     *chunks(rows: number) {
       for (let s = 0; s < count; s += rows) yield { start: s, vectors: data.subarray(s * dim, Math.min(count, s + rows) * dim) };
     },
@@ -108,6 +118,8 @@ export async function exactSearchChunked(source: VectorChunkSource, queries: Flo
   const dim = source.dim;
   if (!Number.isInteger(k) || k <= 0) throw new Error(`exact search: k must be a positive integer, got ${k}`);
   if (queries.length % dim !== 0) throw new Error(`exact search: ${queries.length} query floats is not a multiple of the memory's dimension ${dim}`);
+  const declaredNorm = source.maxNorm;
+  if (declaredNorm !== undefined && !(declaredNorm > 0 && Number.isFinite(declaredNorm))) throw new Error(`exact search: the source's maxNorm must be a positive finite number, got ${declaredNorm}`);
   const chunkRows = options.chunkRows ?? 32_768;
   if (!Number.isInteger(chunkRows) || chunkRows <= 0) throw new Error(`exact search option "chunkRows" must be a positive integer, got ${chunkRows}`);
   const nq = queries.length / dim;
@@ -129,10 +141,13 @@ export async function exactSearchChunked(source: VectorChunkSource, queries: Flo
       if (n === 0) continue;
       const [s, sqNorm] = tf.tidy(() => {
         const x = tf.tensor2d(chunk.vectors, [n, dim]);
-        return [tf.matMul(q, x, false, true), tf.max(tf.sum(tf.square(x), 1))];
+        return declaredNorm === undefined ? [tf.matMul(q, x, false, true), tf.max(tf.sum(tf.square(x), 1))] : [tf.matMul(q, x, false, true)];
       });
-      const rowNorm = Math.sqrt((await sqNorm.data())[0]);
-      sqNorm.dispose();
+      let rowNorm = declaredNorm ?? 0;
+      if (sqNorm) {
+        rowNorm = Math.sqrt((await sqNorm.data())[0]);
+        sqNorm.dispose();
+      }
       try {
         // Widen the top-k until every query's candidates are settled within what was fetched
         // (see `settle`), or the whole chunk is fetched.
