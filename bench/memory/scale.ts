@@ -305,8 +305,21 @@ async function checkLanceRows(dir: string, fd: number): Promise<{ rows: number; 
   return { rows, duplicates, missing, vectorsChecked, maxAbsDiff, scan_s: (performance.now() - t) / 1000 };
 }
 
+/**
+ * Frees native memory held by unreachable JS objects now (a usearch graph is freed only when its
+ * JS wrapper is collected): needs `--expose-gc`, which `runStage` passes. N-API finalizers may
+ * run a tick after the collection, hence the second pass.
+ */
+async function collectNow(): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('stage usearch needs node --expose-gc (run it through scale.ts, not --stage directly)');
+  gc();
+  await new Promise((r) => setImmediate(r));
+  gc();
+}
+
 async function stageUsearch(): Promise<unknown> {
-  const idx = new UsearchIndex(DIM, { m: P.m, efConstruction: P.efConstruction, ef: P.ef, quantization: 'f16', threads: P.threads });
+  let idx: UsearchIndex | undefined = new UsearchIndex(DIM, { m: P.m, efConstruction: P.efConstruction, ef: P.ef, quantization: 'f16', threads: P.threads });
   const fd = fs.openSync(BASE, 'r');
   const c0 = cpuS();
   const t = performance.now();
@@ -324,17 +337,25 @@ async function stageUsearch(): Promise<unknown> {
   fs.mkdirSync(dir, { recursive: true });
   idx.save(dir);
   const truth = HN === N ? (JSON.parse(fs.readFileSync(TRUTH, 'utf8')) as number[][]) : await subsetTruth(q);
-  // Measured before the ef sweep, which reopens the saved index beside the built one.
   const peak_rss_mib = peakRssMib();
   const sweep = [];
   const nqx = Math.min(NQ, 1000);
+  if (P.efSweep.length) {
+    // The sweep reopens the saved graph: free the built one first, or a 5M × 1024 run would hold two
+    // (2 × 11 GiB) on a 24 GiB machine, and each reopened one before the next is loaded.
+    idx = undefined;
+    await collectNow();
+    log(`usearch: built graph freed, RSS ${mib(process.memoryUsage().rss).toFixed(0)} MiB`);
+  }
   for (const ef of P.efSweep) {
     // `ef` is a query-time setting: the saved graph reopened with it, as `openMemory(dir, { ef })` does.
-    const reopened = UsearchIndex.open(dir, { ef });
+    let reopened: UsearchIndex | undefined = UsearchIndex.open(dir, { ef });
     const t2 = performance.now();
     const h = reopened.searchBatch(q.subarray(0, nqx * DIM), 10);
     sweep.push({ ef, queries: nqx, qps: nqx / ((performance.now() - t2) / 1000), recall_at_10: recallAt10(h.map((x) => x.rows), truth) });
-    log(`usearch ef ${ef}: ${JSON.stringify(sweep.at(-1))}`);
+    reopened = undefined;
+    await collectNow();
+    log(`usearch ef ${ef}: ${JSON.stringify(sweep.at(-1))}, RSS after freeing ${mib(process.memoryUsage().rss).toFixed(0)} MiB`);
   }
   return { engine: 'primed usearch index (usearch 2.26.2, f16, batch add)', rows: HN, params: { m: P.m, efConstruction: P.efConstruction, ef: P.ef, threads: P.threads }, build_s, build_cpu_s, disk_bytes: dirBytes(dir), qps: NQ / search_s, recall_at_10: recallAt10(hits.map((h) => h.rows), truth), ...(sweep.length ? { sweep } : {}), peak_rss_mib, cpu_s: cpuS() };
 }
@@ -400,7 +421,7 @@ function runStage(stage: string): Record<string, unknown> {
     const truth = rows === N ? TRUTH : path.join(WORK, `truth-${HN}.json`);
     r = spawnSync('nice', ['-n', '5', '/usr/bin/python3', path.join(__dirname, 'scale_peer.py'), stage, BASE, QUERIES, truth, String(rows), String(DIM), JSON.stringify(P)], { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'] });
   } else {
-    const args = ['-n', '5', process.execPath, '--import', 'tsx', __filename, ...argsWithout(['stage', 'kill-at-rows']), `--stage=${stage}`];
+    const args = ['-n', '5', process.execPath, '--expose-gc', '--import', 'tsx', __filename, ...argsWithout(['stage', 'kill-at-rows']), `--stage=${stage}`];
     r = spawnSync('nice', args, { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'] });
   }
   if (r.status !== 0) return { stage, error: `exited with ${r.status ?? r.signal}`, ...when, wall_s: (performance.now() - t) / 1000 };
