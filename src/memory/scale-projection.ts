@@ -109,7 +109,12 @@ export interface ScaleResultFile {
      */
     params?: Record<string, number>;
     /** Queries/s measured again after the build at other search settings (e.g. an HNSW `ef` sweep), on the first `queries` queries. */
-    sweep?: ({ qps: number; queries?: number } & Record<string, number | undefined>)[];
+    sweep?: ({
+      /** Queries per second at this entry's settings. */
+      qps: number;
+      /** Queries timed (the first ones of the pool). */
+      queries?: number;
+    } & Record<string, number | undefined>)[];
   }[];
 }
 
