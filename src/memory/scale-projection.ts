@@ -135,15 +135,9 @@ export function projectEngine(files: ScaleResultFile[], stage: string, rows: num
   const measured = files.flatMap((f) => f.results.filter((r) => r.stage === stage && (!r.error || r.partial)).map((r) => ({ ...r, rows: r.rows ?? f.rows, started: f.started ?? '' })));
   if (measured.length === 0) throw new Error(`no measured run of ${stage}`);
   const search = options.search;
+  const hasSearch = (o: Record<string, number | undefined>) => Object.entries(search ?? {}).every(([k, v]) => o[k] === v);
   // At the asked search settings, a run's queries/s is its main rate or its sweep's entry at them (none: no rate).
-  const runs = !search
-    ? measured
-    : measured.map((r) => {
-        const has = (o: Record<string, number | undefined>) => Object.entries(search).every(([k, v]) => o[k] === v);
-        const entry = has(r.params ?? {}) ? undefined : r.sweep?.find(has);
-        const qps = has(r.params ?? {}) ? r.qps : entry?.qps;
-        return { ...r, qps, params: { ...r.params, ...search } };
-      });
+  const runs = !search ? measured : measured.map((r) => ({ ...r, qps: hasSearch(r.params ?? {}) ? r.qps : r.sweep?.find(hasSearch)?.qps, params: { ...r.params, ...search } }));
   // Build times depend on how the index trains (k-means iterations, partitions): fit only the runs trained like the newest one.
   const newest = runs.reduce((a, r) => (r.started > a.started ? r : a));
   const training = (r: (typeof runs)[number]) => JSON.stringify([r.params?.kmeansIterations ?? null, r.params?.partitions ?? null]);

@@ -141,13 +141,11 @@ export async function exactSearchChunked(source: VectorChunkSource, queries: Flo
       if (n === 0) continue;
       const [s, sqNorm] = tf.tidy(() => {
         const x = tf.tensor2d(chunk.vectors, [n, dim]);
-        return declaredNorm === undefined ? [tf.matMul(q, x, false, true), tf.max(tf.sum(tf.square(x), 1))] : [tf.matMul(q, x, false, true)];
+        const scores = tf.matMul(q, x, false, true);
+        return declaredNorm === undefined ? [scores, tf.max(tf.sum(tf.square(x), 1))] : [scores];
       });
-      let rowNorm = declaredNorm ?? 0;
-      if (sqNorm) {
-        rowNorm = Math.sqrt((await sqNorm.data())[0]);
-        sqNorm.dispose();
-      }
+      const rowNorm = declaredNorm ?? Math.sqrt((await sqNorm.data())[0]);
+      sqNorm?.dispose();
       try {
         // Widen the top-k until every query's candidates are settled within what was fetched
         // (see `settle`), or the whole chunk is fetched.
