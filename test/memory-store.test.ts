@@ -149,3 +149,21 @@ test('a swap cut between its two renames (folder moved to .old-*, new one not ye
   assert.equal(m.manifest.version, 1);
   assert.ok(!fs.existsSync(`${dir}.old-999-1`));
 });
+
+test('an in-RAM memory on usearch scores its hits exactly as the same memory on exact search does', async () => {
+  const d = tmp();
+  const emb = fakeEmbedder(64);
+  const e = Array.from({ length: 400 }, (_, i) => ({ id: `r${i}`, caption: `case ${i} ${['lung ct nodule', 'brain mri lesion', 'retina fundus', 'skin lesion'][i % 4]} ${i % 7} ${i % 11}`, domain: 'x' }));
+  const onGraph = await buildMemory(path.join(d, 'usearch'), e, { embedder: emb, index: { kind: 'usearch' } });
+  const onExact = await buildMemory(path.join(d, 'exact'), e, { embedder: emb, index: { kind: 'exact' } });
+  for (const m of [onGraph, openMemory(path.join(d, 'usearch'))]) {
+    assert.equal(m.index.kind, 'usearch');
+    for (const row of [0, 5, 123, 399]) {
+      const q = m.textEmbedding(row);
+      const got = m.search(q, 5);
+      const want = onExact.search(q, 5);
+      assert.deepEqual(Array.from(got.rows), Array.from(want.rows), `query row ${row}`);
+      assert.deepEqual(Array.from(got.scores), Array.from(want.scores), `query row ${row}: the exact index's float32 scores, bit for bit`);
+    }
+  }
+});

@@ -34,7 +34,8 @@ function truth(data: Float32Array, dim: number, q: Float32Array): number[] {
 test('usearch: a batch-built index finds the exact top 10 (recall >= 0.95), reopens from disk unchanged, filters, and refuses a damaged file', () => {
   const dim = 32;
   const data = clustered(6000, dim, 3);
-  const idx = createIndex('usearch', dim, { usearch: { m: 16, efConstruction: 128, ef: 128 } }) as UsearchIndex;
+  // f32 storage: the graph's own scores are cosines to float32 (the f16 default's are checked below).
+  const idx = createIndex('usearch', dim, { usearch: { m: 16, efConstruction: 128, ef: 128, quantization: 'f32' } }) as UsearchIndex;
   idx.add(data.subarray(0, 4000 * dim));
   idx.add(data.subarray(4000 * dim)); // rows continue from the first batch
   assert.equal(idx.size(), 6000);
@@ -69,4 +70,59 @@ test('usearch: a batch-built index finds the exact top 10 (recall >= 0.95), reop
   fs.rmSync(dir, { recursive: true, force: true });
   assert.equal(chooseIndexKind(5, { kind: 'usearch' }), 'usearch');
   assert.throws(() => new UsearchIndex(dim, { quantization: 'f8' as never }), /quantization" must be f32, f16 or i8/);
+});
+
+/** Float64 dot of `q` with row `r` of `data`: the oracle for scores. */
+function dot64(data: Float32Array, dim: number, r: number, q: Float32Array): number {
+  let d = 0;
+  for (let j = 0; j < dim; j++) d += data[r * dim + j] * q[j];
+  return d;
+}
+
+test('usearch: the default f16 graph only picks candidates; rescored from float32 vectors, hits score as exact search does and f16-only ties are told apart', () => {
+  const dim = 64;
+  const n = 3000;
+  const data = clustered(n, dim, 11);
+  // Row 2999 is row 7 moved by a quarter of an f16 step: both round to the same f16 vector, while
+  // their float32 scores differ. The move is on row 7's largest component (so it shows in a float32
+  // score), which is first set to an f16 value; it goes away from zero, so neither can round across.
+  let jMax = 0;
+  for (let j = 1; j < dim; j++) if (Math.abs(data[7 * dim + j]) > Math.abs(data[7 * dim + jMax])) jMax = j;
+  const x = data[7 * dim + jMax];
+  const step = 2 ** (Math.floor(Math.log2(Math.abs(x))) - 10);
+  data[7 * dim + jMax] = Math.round(x / step) * step;
+  for (let j = 0; j < dim; j++) data[2999 * dim + j] = data[7 * dim + j];
+  data[2999 * dim + jMax] += Math.sign(x) * step / 4;
+  const idx = new UsearchIndex(dim, { ef: 256 });
+  assert.equal(idx.options.quantization, 'f16', 'f16 is the default storage');
+  idx.add(data);
+  const queries = clustered(50, dim, 12);
+  const raw = idx.searchBatch(queries, 10);
+  let rawErr = 0;
+  raw.forEach((h, q) => h.rows.forEach((r, i) => (rawErr = Math.max(rawErr, Math.abs(h.scores[i] - dot64(data, dim, r, queries.subarray(q * dim, (q + 1) * dim)))))));
+  assert.ok(rawErr > 1e-5, `f16 scores are off by ${rawErr} (the check below can tell)`);
+
+  idx.rescoreFrom(data);
+  const hits = idx.searchBatch(queries, 10);
+  hits.forEach((h, q) => {
+    const query = queries.subarray(q * dim, (q + 1) * dim);
+    assert.deepEqual(new Set(h.rows), new Set(raw[q].rows), 'the same candidates');
+    h.rows.forEach((r, i) => {
+      assert.ok(Math.abs(h.scores[i] - dot64(data, dim, r, query)) < 1e-6, `query ${q} row ${r}: ${h.scores[i]} vs ${dot64(data, dim, r, query)}`);
+      if (i) assert.ok(h.scores[i - 1] > h.scores[i] || (h.scores[i - 1] === h.scores[i] && h.rows[i - 1] < h.rows[i]), 'best first, ties by row');
+    });
+  });
+  // Querying with row 7 itself: in f16 rows 7 and 2999 tie; rescored, only row 7 scores highest.
+  const self = data.slice(7 * dim, 8 * dim);
+  const tiedInF16 = new UsearchIndex(dim, { ef: 256 });
+  tiedInF16.add(data);
+  const f16 = tiedInF16.search(self, 2);
+  assert.deepEqual(Array.from(f16.rows).sort((a, b) => a - b), [7, 2999]);
+  assert.equal(f16.scores[0], f16.scores[1], 'f16 storage makes the two rows tie');
+  const exact = idx.search(self, 2);
+  assert.deepEqual(Array.from(exact.rows), [7, 2999].sort((a, b) => dot64(data, dim, b, self) - dot64(data, dim, a, self)), 'ordered as the oracle orders them');
+  assert.ok(exact.scores[0] > exact.scores[1], 'rescored, the f16 twins no longer tie');
+
+  assert.throws(() => idx.add(data.subarray(0, dim)), /add before attaching them/);
+  assert.throws(() => new UsearchIndex(dim).rescoreFrom(data), /rescoring vectors hold 3000 rows of dimension 64, the index 0/);
 });

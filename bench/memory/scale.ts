@@ -10,6 +10,7 @@
  *
  *   npx tsx bench/memory/scale.ts --n 1000000 [--dim 1024] [--queries 3000] [--hnsw-rows N]
  *        [--engines exact,lance,faiss-ivfpq,faiss-flat,usearch,hnswlib,faiss-hnsw,hnswlib-node]
+ *        (usearch-f32 / usearch-f16 / usearch-i8: usearch with that storage type)
  *        [--refine-sweep 10,50,100] [--ef-sweep 128,256,512]
  *        [--work DIR] [--out bench/results/memory-scale-1m.json]
  *
@@ -27,7 +28,7 @@ import { writeJsonAtomic } from '../../src/util/fs';
 import { initBackend } from '../../src/backend';
 import { exactSearchChunked } from '../../src/memory/vector/chunked-exact';
 import { buildLanceMemory, openLanceMemory } from '../../src/memory/lance/store';
-import { UsearchIndex } from '../../src/memory/vector/usearch';
+import { UsearchIndex, USEARCH_DEFAULTS, type UsearchOptions } from '../../src/memory/vector/usearch';
 import { HnswIndex } from '../../src/memory/vector/hnsw';
 
 const { values } = parseArgs({
@@ -318,8 +319,15 @@ async function collectNow(): Promise<void> {
   gc();
 }
 
+/**
+ * Stage `usearch` builds with the in-RAM memory's default storage type (f16); `usearch-f32`,
+ * `usearch-f16` and `usearch-i8` name one. The bench times the graph alone: a memory then rescores
+ * each query's k hits from its float32 vectors (k dot products, not timed here).
+ */
 async function stageUsearch(): Promise<unknown> {
-  let idx: UsearchIndex | undefined = new UsearchIndex(DIM, { m: P.m, efConstruction: P.efConstruction, ef: P.ef, quantization: 'f16', threads: P.threads });
+  const stage = values.stage!;
+  const quantization = stage === 'usearch' ? USEARCH_DEFAULTS.quantization : (stage.slice('usearch-'.length) as UsearchOptions['quantization']);
+  let idx: UsearchIndex | undefined = new UsearchIndex(DIM, { m: P.m, efConstruction: P.efConstruction, ef: P.ef, quantization, threads: P.threads });
   const fd = fs.openSync(BASE, 'r');
   const c0 = cpuS();
   const t = performance.now();
@@ -333,7 +341,7 @@ async function stageUsearch(): Promise<unknown> {
   const t1 = performance.now();
   const hits = idx.searchBatch(q, 10);
   const search_s = (performance.now() - t1) / 1000;
-  const dir = path.join(WORK, 'usearch-index');
+  const dir = path.join(WORK, `${stage}-index`);
   fs.mkdirSync(dir, { recursive: true });
   idx.save(dir);
   const truth = HN === N ? (JSON.parse(fs.readFileSync(TRUTH, 'utf8')) as number[][]) : await subsetTruth(q);
@@ -357,7 +365,7 @@ async function stageUsearch(): Promise<unknown> {
     await collectNow();
     log(`usearch ef ${ef}: ${JSON.stringify(sweep.at(-1))}, RSS after freeing ${mib(process.memoryUsage().rss).toFixed(0)} MiB`);
   }
-  return { engine: 'primed usearch index (usearch 2.26.2, f16, batch add)', rows: HN, params: { m: P.m, efConstruction: P.efConstruction, ef: P.ef, threads: P.threads }, build_s, build_cpu_s, disk_bytes: dirBytes(dir), qps: NQ / search_s, recall_at_10: recallAt10(hits.map((h) => h.rows), truth), ...(sweep.length ? { sweep } : {}), peak_rss_mib, cpu_s: cpuS() };
+  return { engine: `primed usearch index (usearch 2.26.2, ${quantization}, batch add)`, rows: HN, params: { m: P.m, efConstruction: P.efConstruction, ef: P.ef, quantization, threads: P.threads }, build_s, build_cpu_s, disk_bytes: dirBytes(dir), qps: NQ / search_s, recall_at_10: recallAt10(hits.map((h) => h.rows), truth), ...(sweep.length ? { sweep } : {}), peak_rss_mib, cpu_s: cpuS() };
 }
 
 async function stageHnswlibNode(): Promise<unknown> {
@@ -465,7 +473,7 @@ async function killLanceAttempt(killAt: number): Promise<Record<string, unknown>
 
 async function main(): Promise<void> {
   if (values.stage) {
-    const fn = { exact: stageExact, lance: stageLance, 'lance-query': stageLanceQuery, usearch: stageUsearch, 'hnswlib-node': stageHnswlibNode }[values.stage];
+    const fn = { exact: stageExact, lance: stageLance, 'lance-query': stageLanceQuery, usearch: stageUsearch, 'usearch-f32': stageUsearch, 'usearch-f16': stageUsearch, 'usearch-i8': stageUsearch, 'hnswlib-node': stageHnswlibNode }[values.stage];
     if (!fn) throw new Error(`unknown stage ${values.stage}`);
     process.stdout.write(JSON.stringify(await fn()) + '\n');
     return;

@@ -212,6 +212,7 @@ export function openMemory(dir: string, options: OpenMemoryOptions = {}): Memory
   const text = readMatrix(path.join(dir, MEMORY_FILES.textEmbeddings), manifest.count, dim, manifest.textEmbeddingsSha256, verify);
   const index = openIndex(dir, { expectDim: dim, verifyChecksum: options.verifyChecksum, ef: options.ef });
   if (index.size() !== manifest.count) throw new Error(`${dir}: index holds ${index.size()} vectors, the manifest says ${manifest.count}`);
+  index.rescoreFrom?.(text);
   const img = manifest.imageEmbedder
     ? readMatrix(path.join(dir, MEMORY_FILES.imageEmbeddings), manifest.count, manifest.imageEmbedder.dim, manifest.imageEmbeddingsSha256, verify)
     : undefined;

@@ -81,6 +81,11 @@ export interface VectorIndex {
    * stage then sees every tie; indexes without it are over-fetched instead.
    */
   scoreAll?(query: Float32Array): Float32Array;
+  /**
+   * For an index whose stored vectors are approximate (usearch's f16 graph): rescore its hits from
+   * these float32 vectors (row-major, one row per index row), so they score as exact search does.
+   */
+  rescoreFrom?(vectors: Float32Array): void;
   /** Writes the index into folder `dir` (which is a temp folder about to be swapped in). */
   save(dir: string): void;
 }

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import * as os from 'node:os';
 import usearch, { Index as NativeIndex, MetricKind, type ScalarKind } from 'usearch';
 import type { SearchHits, VectorIndex } from '../types';
+import { dotAt } from '../vectors';
 import { readIndexDescriptor, writeIndexDescriptor, type VerifyOptions } from './index-file';
 
 const DATA_FILE = 'index.usearch';
@@ -26,14 +27,18 @@ export interface UsearchOptions {
    * `primed memory query --ef N` overrides it.
    */
   ef?: number;
-  /** Stored scalar type: `f32` (default, scores exact to float32), `f16` (half the RAM) or `i8`. */
+  /**
+   * Scalar type the graph stores its vectors in: `f16` (default), `f32` (twice the RAM) or `i8`.
+   * The graph only picks the candidates: an in-RAM memory rescores them from its own float32
+   * embeddings ({@link UsearchIndex.rescoreFrom}), so scores do not depend on it.
+   */
   quantization?: 'f32' | 'f16' | 'i8';
   /** Threads for batch add and search; 0 = all cores. Default 0. */
   threads?: number;
 }
 
 /** The defaults of {@link UsearchOptions}. */
-export const USEARCH_DEFAULTS: Required<UsearchOptions> = { m: 16, efConstruction: 128, ef: 512, quantization: 'f32', threads: 0 };
+export const USEARCH_DEFAULTS: Required<UsearchOptions> = { m: 16, efConstruction: 128, ef: 512, quantization: 'f16', threads: 0 };
 
 function checkOptions(o: Required<UsearchOptions>): void {
   for (const f of ['m', 'efConstruction', 'ef'] as const) {
@@ -62,6 +67,8 @@ export class UsearchIndex implements VectorIndex {
   /** Effective parameters. */
   readonly options: Required<UsearchOptions>;
   private native: NativeIndex;
+  /** Float32 vectors hits are rescored from, row-major, one row per key ({@link rescoreFrom}). */
+  private exact?: Float32Array;
 
   /** An empty index of dimension `dim`. */
   constructor(readonly dim: number, options: UsearchOptions = {}) {
@@ -81,8 +88,20 @@ export class UsearchIndex implements VectorIndex {
     return Number(this.native.size());
   }
 
+  /**
+   * From now on, rescores every hit from `vectors` (row-major float32, row `i` = key `i`: the
+   * memory's own stored embeddings) with exact search's dot product, and orders by that score.
+   * The graph's stored type (f16 by default) then only picks the candidates; scores are the very
+   * float32 values exact search gives, so the tie-robust threshold sees true ties, not f16 ones.
+   */
+  rescoreFrom(vectors: Float32Array): void {
+    if (vectors.length !== this.size() * this.dim) throw new Error(`usearch index: rescoring vectors hold ${vectors.length / this.dim} rows of dimension ${this.dim}, the index ${this.size()}`);
+    this.exact = vectors;
+  }
+
   /** Appends row-major vectors in one multi-threaded batch. */
   add(vectors: Float32Array): void {
+    if (this.exact) throw new Error('UsearchIndex.add: the index rescores from a fixed set of vectors (rescoreFrom); add before attaching them');
     if (vectors.length % this.dim !== 0) throw new Error(`UsearchIndex.add: ${vectors.length} floats is not a multiple of dimension ${this.dim}`);
     const n = vectors.length / this.dim;
     if (n === 0) return;
@@ -111,10 +130,14 @@ export class UsearchIndex implements VectorIndex {
     if (kk <= 0 || nq === 0) return Array.from({ length: nq }, () => ({ rows: new Int32Array(0), scores: new Float32Array(0) }));
     const r = this.searchNative(queries, kk);
     const out: SearchHits[] = [];
+    const exact = this.exact;
     for (let q = 0; q < nq; q++) {
-      const n = r.counts[q];
-      const order = Array.from({ length: n }, (_, i) => q * kk + i).sort((a, b) => r.distances[a] - r.distances[b] || Number(r.keys[a] - r.keys[b]));
-      out.push({ rows: Int32Array.from(order, (i) => Number(r.keys[i])), scores: Float32Array.from(order, (i) => 1 - r.distances[i]) });
+      const query = queries.subarray(q * this.dim, (q + 1) * this.dim);
+      const hits = Array.from({ length: r.counts[q] }, (_, i) => {
+        const row = Number(r.keys[q * kk + i]);
+        return { row, score: Math.fround(exact ? dotAt(query, exact, row * this.dim) : 1 - r.distances[q * kk + i]) };
+      }).sort((a, b) => b.score - a.score || a.row - b.row);
+      out.push({ rows: Int32Array.from(hits, (h) => h.row), scores: Float32Array.from(hits, (h) => h.score) });
     }
     return out;
   }
