@@ -22,8 +22,8 @@ export interface UsearchOptions {
   /**
    * Candidate list size while searching (`expansion_search`, raised to k when k is larger). Default
    * 512: on 2M × 1024 clustered vectors (bench/README.md) ef 128 reached recall@10 0.85, 256 0.94,
-   * 512 0.965 at 0.56× the queries/s of 128 (at 5M, 0.87: use exact search or the on-disk store
-   * there). A query-time setting: `openMemory(dir, { ef })` or
+   * 512 0.965 at 0.56× the queries/s of 128 (at 5M, 0.87, and no more than 0.93 at any ef: use
+   * exact search or the on-disk store there). A query-time setting: `openMemory(dir, { ef })` or
    * `primed memory query --ef N` overrides it.
    */
   ef?: number;
