@@ -126,3 +126,80 @@ test('usearch: the default f16 graph only picks candidates; rescored from float3
   assert.throws(() => idx.add(data.subarray(0, dim)), /add before attaching them/);
   assert.throws(() => new UsearchIndex(dim).rescoreFrom(data), /rescoring vectors hold 3000 rows of dimension 64, the index 0/);
 });
+
+test('usearch: rows split into segments of segmentRows are each a graph; the merged hits match exact search, keep their row numbers, save as one file per segment and reopen, and a missing or damaged segment is named', () => {
+  const dim = 32;
+  const n = 5000;
+  const data = clustered(n, dim, 21);
+  const idx = new UsearchIndex(dim, { quantization: 'f32', ef: 256, segmentRows: 1200 });
+  for (let s = 0; s < n; s += 700) idx.add(data.subarray(s * dim, Math.min(n, s + 700) * dim)); // batches cross segment ends
+  assert.equal(idx.size(), n);
+  assert.equal(idx.segmentCount(), 5, '4 full segments of 1,200 rows and one of 200');
+  const queries = clustered(100, dim, 22);
+  const hits = idx.searchBatch(queries, 10);
+  let hit = 0;
+  const segmentsSeen = new Set<number>();
+  hits.forEach((h, q) => {
+    const query = queries.subarray(q * dim, (q + 1) * dim);
+    const want = new Set(truth(data, dim, query));
+    assert.equal(h.rows.length, 10);
+    h.rows.forEach((r, i) => {
+      if (want.has(r)) hit++;
+      segmentsSeen.add(Math.floor(r / 1200));
+      assert.ok(Math.abs(h.scores[i] - dot64(data, dim, r, query)) < 1e-5, `query ${q}: row ${r} scores ${h.scores[i]}, its own vector ${dot64(data, dim, r, query)}`);
+      if (i) assert.ok(h.scores[i - 1] >= h.scores[i], 'best first across segments');
+    });
+  });
+  assert.ok(hit / 1000 >= 0.99, `recall@10 ${hit / 1000} against a float64 oracle`);
+  assert.deepEqual([...segmentsSeen].sort(), [0, 1, 2, 3, 4], 'hits come from every segment, under their global row numbers');
+
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'primed-usearch-seg-'));
+  idx.save(dir);
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['index-1.usearch', 'index-2.usearch', 'index-3.usearch', 'index-4.usearch', 'index.json', 'index.usearch']);
+  const back = UsearchIndex.open(dir, { expectDim: dim });
+  assert.equal(back.segmentCount(), 5);
+  assert.deepEqual(back.searchBatch(queries, 10).map((h) => Array.from(h.rows)), hits.map((h) => Array.from(h.rows)), 'reopened, the same hits');
+  // Rows added after reopening fill the last segment, then start a sixth, and keep counting rows.
+  const more = clustered(1100, dim, 23);
+  back.add(more);
+  assert.equal(back.segmentCount(), 6);
+  assert.equal(back.size(), 6100);
+  assert.equal(back.search(more.subarray(1099 * dim), 1).rows[0], 6099);
+  back.rescoreFrom(Float32Array.from([...data, ...more]));
+  const rescored = back.search(queries.subarray(0, dim), 10);
+  rescored.rows.forEach((r, i) => assert.ok(Math.abs(rescored.scores[i] - dot64(Float32Array.from([...data, ...more]), dim, r, queries.subarray(0, dim))) < 1e-6));
+
+  const seg3 = path.join(dir, 'index-3.usearch');
+  const bytes = fs.readFileSync(seg3);
+  fs.writeFileSync(seg3, bytes.subarray(0, bytes.length - 8));
+  assert.throws(() => UsearchIndex.open(dir), new RegExp(`${seg3.replace(/[.]/g, '\\.')}: index file is truncated or corrupt`));
+  fs.writeFileSync(seg3, bytes);
+  const desc = JSON.parse(fs.readFileSync(path.join(dir, 'index.json'), 'utf8'));
+  fs.writeFileSync(path.join(dir, 'index.json'), JSON.stringify({ ...desc, parts: desc.parts.slice(0, 3) }));
+  assert.throws(() => UsearchIndex.open(dir), /index\.json: 5000 vectors in segments of 1200 need 5 data files, it lists 4/);
+  fs.writeFileSync(path.join(dir, 'index.json'), JSON.stringify({ ...desc, parts: [...desc.parts.slice(0, 3), { ...desc.parts[3], file: '../elsewhere.usearch' }] }));
+  assert.throws(() => UsearchIndex.open(dir), /index\.json: field "parts\[3\]" must name a file inside the memory folder/);
+  fs.writeFileSync(path.join(dir, 'index.json'), JSON.stringify(desc));
+  fs.rmSync(path.join(dir, 'index-2.usearch'));
+  assert.throws(() => UsearchIndex.open(dir), /index-2\.usearch: index file is missing/);
+  fs.rmSync(dir, { recursive: true, force: true });
+  assert.throws(() => new UsearchIndex(dim, { segmentRows: 0 }), /usearch option "segmentRows" must be a positive integer, got 0/);
+});
+
+test('usearch: an index saved before segments existed (no segmentRows in index.json) reopens as the one graph it is', () => {
+  const dim = 16;
+  const data = clustered(1500, dim, 31);
+  const idx = new UsearchIndex(dim, { quantization: 'f32', segmentRows: 5000 });
+  idx.add(data);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'primed-usearch-old-'));
+  idx.save(dir);
+  const descFile = path.join(dir, 'index.json');
+  const desc = JSON.parse(fs.readFileSync(descFile, 'utf8'));
+  delete desc.params.segmentRows;
+  fs.writeFileSync(descFile, JSON.stringify(desc));
+  const old = UsearchIndex.open(dir);
+  assert.equal(old.segmentCount(), 1);
+  assert.equal(old.size(), 1500);
+  assert.equal(old.search(data.subarray(42 * dim, 43 * dim), 1).rows[0], 42);
+  fs.rmSync(dir, { recursive: true, force: true });
+});

@@ -50,6 +50,8 @@ const { values } = parseArgs({
     m: { type: 'string', default: '16' },
     'ef-construction': { type: 'string', default: '128' },
     ef: { type: 'string', default: '128' },
+    // Rows per usearch graph (a larger index is split into segments, searched and merged).
+    'segment-rows': { type: 'string', default: String(USEARCH_DEFAULTS.segmentRows) },
     partitions: { type: 'string' },
     nprobes: { type: 'string', default: '32' },
     'refine-factor': { type: 'string', default: '10' },
@@ -73,6 +75,7 @@ const P = {
   m: Number(values.m),
   efConstruction: Number(values['ef-construction']),
   ef: Number(values.ef),
+  segmentRows: Number(values['segment-rows']),
   // About 4,096 rows per IVF partition: k-means training stays affordable on 2 cores.
   partitions: Number(values.partitions ?? Math.max(1, Math.round(N / 4096))),
   subVectors: DIM / 16,
@@ -327,7 +330,7 @@ async function collectNow(): Promise<void> {
 async function stageUsearch(): Promise<unknown> {
   const stage = values.stage!;
   const quantization = stage === 'usearch' ? USEARCH_DEFAULTS.quantization : (stage.slice('usearch-'.length) as UsearchOptions['quantization']);
-  let idx: UsearchIndex | undefined = new UsearchIndex(DIM, { m: P.m, efConstruction: P.efConstruction, ef: P.ef, quantization, threads: P.threads });
+  let idx: UsearchIndex | undefined = new UsearchIndex(DIM, { m: P.m, efConstruction: P.efConstruction, ef: P.ef, quantization, threads: P.threads, segmentRows: P.segmentRows });
   const fd = fs.openSync(BASE, 'r');
   const c0 = cpuS();
   const t = performance.now();
@@ -337,6 +340,7 @@ async function stageUsearch(): Promise<unknown> {
   }
   const build_s = (performance.now() - t) / 1000;
   const build_cpu_s = cpuS() - c0;
+  const idxSegments = idx.segmentCount();
   const q = readQueries();
   const t1 = performance.now();
   const hits = idx.searchBatch(q, 10);
@@ -365,7 +369,7 @@ async function stageUsearch(): Promise<unknown> {
     await collectNow();
     log(`usearch ef ${ef}: ${JSON.stringify(sweep.at(-1))}, RSS after freeing ${mib(process.memoryUsage().rss).toFixed(0)} MiB`);
   }
-  return { engine: `primed usearch index (usearch 2.26.2, ${quantization}, batch add)`, rows: HN, params: { m: P.m, efConstruction: P.efConstruction, ef: P.ef, quantization, threads: P.threads }, build_s, build_cpu_s, disk_bytes: dirBytes(dir), qps: NQ / search_s, recall_at_10: recallAt10(hits.map((h) => h.rows), truth), ...(sweep.length ? { sweep } : {}), peak_rss_mib, cpu_s: cpuS() };
+  return { engine: `primed usearch index (usearch 2.26.2, ${quantization}, batch add)`, rows: HN, params: { m: P.m, efConstruction: P.efConstruction, ef: P.ef, quantization, threads: P.threads, segmentRows: P.segmentRows, segments: idxSegments }, build_s, build_cpu_s, disk_bytes: dirBytes(dir), qps: NQ / search_s, recall_at_10: recallAt10(hits.map((h) => h.rows), truth), ...(sweep.length ? { sweep } : {}), peak_rss_mib, cpu_s: cpuS() };
 }
 
 async function stageHnswlibNode(): Promise<unknown> {

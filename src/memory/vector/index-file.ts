@@ -30,6 +30,8 @@ export interface IndexDescriptor {
   sha256: string;
   /** Kind-specific parameters (HNSW: m, efConstruction, ef, space, seed). */
   params: Record<string, unknown>;
+  /** Further data files (a segmented usearch index's other segments), each checked as `file` is. */
+  parts?: { file: string; bytes: number; sha256: string }[];
 }
 
 /** Hex SHA-256 of a file, read in chunks. */
@@ -49,10 +51,15 @@ export function sha256File(file: string): string {
   return h.digest('hex');
 }
 
-/** Writes the sidecar for data file `file` (already written) in folder `dir`. */
-export function writeIndexDescriptor(dir: string, d: Omit<IndexDescriptor, 'format' | 'bytes' | 'sha256'>): IndexDescriptor {
-  const full = path.join(dir, d.file);
-  const desc: IndexDescriptor = { format: 'primed-index/1', ...d, bytes: fs.statSync(full).size, sha256: sha256File(full) };
+/** Size and SHA-256 of `file` in `dir`. */
+function describeFile(dir: string, file: string): { file: string; bytes: number; sha256: string } {
+  const full = path.join(dir, file);
+  return { file, bytes: fs.statSync(full).size, sha256: sha256File(full) };
+}
+
+/** Writes the sidecar for data file `file` and any further `parts` (already written) in folder `dir`. */
+export function writeIndexDescriptor(dir: string, d: Omit<IndexDescriptor, 'format' | 'bytes' | 'sha256' | 'parts'>, parts: string[] = []): IndexDescriptor {
+  const desc: IndexDescriptor = { format: 'primed-index/1', ...d, ...describeFile(dir, d.file), ...(parts.length ? { parts: parts.map((f) => describeFile(dir, f)) } : {}) };
   writeJsonAtomic(path.join(dir, INDEX_DESCRIPTOR), desc);
   return desc;
 }
@@ -66,7 +73,7 @@ export interface VerifyOptions {
 }
 
 /**
- * Reads and checks `dir/index.json` and its data file: present, the size recorded, the
+ * Reads and checks `dir/index.json` and its data files: present, the size recorded, the
  * checksum recorded, the expected dimension. Every error names the file.
  */
 export function readIndexDescriptor(dir: string, options: VerifyOptions = {}): IndexDescriptor {
@@ -76,22 +83,37 @@ export function readIndexDescriptor(dir: string, options: VerifyOptions = {}): I
   for (const f of ['dim', 'count', 'bytes'] as const) {
     if (!Number.isInteger(d[f]) || d[f] < 0) throw new Error(`${descFile}: field "${f}" must be a non-negative integer`);
   }
-  if (typeof d.file !== 'string' || d.file === '' || path.isAbsolute(d.file) || d.file.includes('\\') || path.posix.normalize(d.file).split('/').some((p) => p === '..') || path.posix.normalize(d.file) !== d.file) {
-    throw new Error(`${descFile}: field "file" must name a file inside the memory folder, got ${JSON.stringify(d.file)}`);
-  }
-  const data = path.join(dir, d.file);
+  if (d.parts !== undefined && !Array.isArray(d.parts)) throw new Error(`${descFile}: field "parts" must be a list`);
+  const files = [d, ...(d.parts ?? [])];
+  const field = (i: number) => (i === 0 ? 'file' : `parts[${i - 1}]`);
+  files.forEach((f, i) => checkDataName(descFile, field(i), f));
   if (options.expectDim !== undefined && d.dim !== options.expectDim) {
-    throw new Error(`${data}: index dimension ${d.dim} does not match the memory's dimension ${options.expectDim}`);
+    throw new Error(`${path.join(dir, d.file)}: index dimension ${d.dim} does not match the memory's dimension ${options.expectDim}`);
   }
+  files.forEach((f, i) => checkDataFile(dir, descFile, field(i), f, options));
+  return d;
+}
+
+/** A data file the sidecar lists must be a plain name inside the folder, with a byte size. */
+function checkDataName(descFile: string, field: string, f: { file: unknown; bytes: unknown }): void {
+  const name = f.file;
+  if (typeof name !== 'string' || name === '' || path.isAbsolute(name) || name.includes('\\') || path.posix.normalize(name).split('/').some((p) => p === '..') || path.posix.normalize(name) !== name) {
+    throw new Error(`${descFile}: field "${field}" must name a file inside the memory folder, got ${JSON.stringify(name)}`);
+  }
+  if (!Number.isInteger(f.bytes) || (f.bytes as number) < 0) throw new Error(`${descFile}: field "${field}" must record a non-negative byte size`);
+}
+
+/** Checks one data file the sidecar lists: present, of the recorded size and (unless skipped) checksum. */
+function checkDataFile(dir: string, descFile: string, field: string, f: { file: string; bytes: number; sha256: string }, options: VerifyOptions): void {
+  const data = path.join(dir, f.file);
   let size: number;
   try {
     size = fs.statSync(data).size;
   } catch {
     throw new Error(`${data}: index file is missing`);
   }
-  if (size !== d.bytes) throw new Error(`${data}: index file is truncated or corrupt (${size} bytes, expected ${d.bytes})`);
-  if (options.verifyChecksum !== false && sha256File(data) !== d.sha256) {
+  if (size !== f.bytes) throw new Error(`${data}: index file is truncated or corrupt (${size} bytes, expected ${f.bytes})`);
+  if (options.verifyChecksum !== false && sha256File(data) !== f.sha256) {
     throw new Error(`${data}: index file is corrupt (checksum mismatch)`);
   }
-  return d;
 }

@@ -3,6 +3,11 @@
  * all cores (native threads), with f32, f16 or i8 storage. This replaces hnswlib-node's
  * one-point-at-a-time, single-threaded `addPoint` for large in-RAM memories; `bench/memory/scale.ts`
  * measures the two side by side. Row `i` is usearch key `i`.
+ *
+ * Rows are split into segments of at most `segmentRows` (1M by default), each its own graph,
+ * searched one after another and merged by score, as faiss's IndexShards and Milvus's segments
+ * do: on clustered vectors one graph's recall stops short of exact search as it grows (5M rows
+ * at M 16: no more than 0.93 at any ef), where each 1M graph still reaches it.
  */
 import * as path from 'node:path';
 import * as os from 'node:os';
@@ -12,6 +17,8 @@ import { dotAt } from '../vectors';
 import { readIndexDescriptor, writeIndexDescriptor, type VerifyOptions } from './index-file';
 
 const DATA_FILE = 'index.usearch';
+/** File of segment `i`: the first keeps the name a one-graph index has always had. */
+const segmentFile = (i: number) => (i === 0 ? DATA_FILE : `index-${i}.usearch`);
 
 /** usearch parameters (hnswlib's names where they mean the same). */
 export interface UsearchOptions {
@@ -35,13 +42,20 @@ export interface UsearchOptions {
   quantization?: 'f32' | 'f16' | 'i8';
   /** Threads for batch add and search; 0 = all cores. Default 0. */
   threads?: number;
+  /**
+   * Rows per graph: a larger index is split into segments of this many rows (the last one
+   * partial), each searched for the k best and merged. Default 1,000,000 (see bench/README.md,
+   * "HNSW at 5M"). Fixed when the index is built; indexes saved before segments existed are one
+   * segment of their size.
+   */
+  segmentRows?: number;
 }
 
 /** The defaults of {@link UsearchOptions}. */
-export const USEARCH_DEFAULTS: Required<UsearchOptions> = { m: 16, efConstruction: 128, ef: 512, quantization: 'f16', threads: 0 };
+export const USEARCH_DEFAULTS: Required<UsearchOptions> = { m: 16, efConstruction: 128, ef: 512, quantization: 'f16', threads: 0, segmentRows: 1_000_000 };
 
 function checkOptions(o: Required<UsearchOptions>): void {
-  for (const f of ['m', 'efConstruction', 'ef'] as const) {
+  for (const f of ['m', 'efConstruction', 'ef', 'segmentRows'] as const) {
     if (!Number.isInteger(o[f]) || o[f] <= 0) throw new Error(`usearch option "${f}" must be a positive integer, got ${o[f]}`);
   }
   if (!['f32', 'f16', 'i8'].includes(o.quantization)) throw new Error(`usearch option "quantization" must be f32, f16 or i8, got ${JSON.stringify(o.quantization)}`);
@@ -66,7 +80,8 @@ export class UsearchIndex implements VectorIndex {
   readonly kind = 'usearch' as const;
   /** Effective parameters. */
   readonly options: Required<UsearchOptions>;
-  private native: NativeIndex;
+  /** The segments' graphs, in row order; every one but the last holds `segmentRows` rows. */
+  private segments: NativeIndex[];
   /** Float32 vectors hits are rescored from, row-major, one row per key ({@link rescoreFrom}). */
   private exact?: Float32Array;
 
@@ -76,7 +91,7 @@ export class UsearchIndex implements VectorIndex {
     const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
     this.options = { ...USEARCH_DEFAULTS, ...given };
     checkOptions(this.options);
-    this.native = makeNative(dim, this.options, this.options.ef);
+    this.segments = [makeNative(dim, this.options, this.options.ef)];
   }
 
   private get threads(): number {
@@ -85,7 +100,12 @@ export class UsearchIndex implements VectorIndex {
 
   /** Number of vectors. */
   size(): number {
-    return Number(this.native.size());
+    return this.segments.reduce((n, g) => n + Number(g.size()), 0);
+  }
+
+  /** Number of graphs the rows are split into ({@link UsearchOptions.segmentRows}). */
+  segmentCount(): number {
+    return this.segments.length;
   }
 
   /**
@@ -104,17 +124,22 @@ export class UsearchIndex implements VectorIndex {
     if (this.exact) throw new Error('UsearchIndex.add: the index rescores from a fixed set of vectors (rescoreFrom); add before attaching them');
     if (vectors.length % this.dim !== 0) throw new Error(`UsearchIndex.add: ${vectors.length} floats is not a multiple of dimension ${this.dim}`);
     const n = vectors.length / this.dim;
-    if (n === 0) return;
-    const start = this.size();
-    const keys = new BigUint64Array(n);
-    for (let i = 0; i < n; i++) keys[i] = BigInt(start + i);
-    this.native.add(keys, vectors, this.threads);
+    for (let done = 0; done < n; ) {
+      let last = this.segments[this.segments.length - 1];
+      if (Number(last.size()) >= this.options.segmentRows) this.segments.push((last = makeNative(this.dim, this.options, this.options.ef)));
+      const take = Math.min(n - done, this.options.segmentRows - Number(last.size()));
+      const start = this.size();
+      const keys = new BigUint64Array(take);
+      for (let i = 0; i < take; i++) keys[i] = BigInt(start + i);
+      last.add(keys, vectors.subarray(done * this.dim, (done + take) * this.dim), this.threads);
+      done += take;
+    }
   }
 
-  /** One native batch search; usearch widens its search list to k when k exceeds `ef`. */
-  private searchNative(queries: Float32Array, k: number): { keys: BigUint64Array; distances: Float32Array; counts: number[] } {
+  /** One native batch search of one graph; usearch widens its search list to k when k exceeds `ef`. */
+  private searchNative(graph: NativeIndex, queries: Float32Array, k: number): { keys: BigUint64Array; distances: Float32Array; counts: number[] } {
     const nq = queries.length / this.dim;
-    const r = this.native.search(queries, k, this.threads) as unknown as { keys: BigUint64Array; distances: Float32Array; counts?: BigUint64Array | number };
+    const r = graph.search(queries, k, this.threads) as unknown as { keys: BigUint64Array; distances: Float32Array; counts?: BigUint64Array | number };
     const counts = nq === 1 && (r.counts === undefined || typeof r.counts === 'number') ? [r.keys.length] : Array.from(r.counts as BigUint64Array, Number);
     return { keys: r.keys, distances: r.distances, counts };
   }
@@ -128,18 +153,25 @@ export class UsearchIndex implements VectorIndex {
     const nq = queries.length / this.dim;
     const kk = Math.min(k, this.size());
     if (kk <= 0 || nq === 0) return Array.from({ length: nq }, () => ({ rows: new Int32Array(0), scores: new Float32Array(0) }));
-    const r = this.searchNative(queries, kk);
-    const out: SearchHits[] = [];
     const exact = this.exact;
-    for (let q = 0; q < nq; q++) {
-      const query = queries.subarray(q * this.dim, (q + 1) * this.dim);
-      const hits = Array.from({ length: r.counts[q] }, (_, i) => {
-        const row = Number(r.keys[q * kk + i]);
-        return { row, score: Math.fround(exact ? dotAt(query, exact, row * this.dim) : 1 - r.distances[q * kk + i]) };
-      }).sort((a, b) => b.score - a.score || a.row - b.row);
-      out.push({ rows: Int32Array.from(hits, (h) => h.row), scores: Float32Array.from(hits, (h) => h.score) });
+    const hits: { row: number; score: number }[][] = Array.from({ length: nq }, () => []);
+    // Each segment's k best (scored from the float32 vectors when attached), then the k best of all.
+    for (const graph of this.segments) {
+      const kg = Math.min(kk, Number(graph.size()));
+      if (kg === 0) continue;
+      const r = this.searchNative(graph, queries, kg);
+      for (let q = 0; q < nq; q++) {
+        const query = queries.subarray(q * this.dim, (q + 1) * this.dim);
+        for (let i = 0; i < r.counts[q]; i++) {
+          const row = Number(r.keys[q * kg + i]);
+          hits[q].push({ row, score: Math.fround(exact ? dotAt(query, exact, row * this.dim) : 1 - r.distances[q * kg + i]) });
+        }
+      }
     }
-    return out;
+    return hits.map((h) => {
+      const best = h.sort((a, b) => b.score - a.score || a.row - b.row).slice(0, kk);
+      return { rows: Int32Array.from(best, (x) => x.row), scores: Float32Array.from(best, (x) => x.score) };
+    });
   }
 
   /** The `k` nearest rows (approximate), best first; with `filter`, among the rows it accepts (over-fetching until enough pass). */
@@ -155,25 +187,38 @@ export class UsearchIndex implements VectorIndex {
     }
   }
 
-  /** Writes `index.usearch` (usearch's format) and `index.json`. */
+  /** Writes one file per segment (`index.usearch`, `index-1.usearch`, ...; usearch's format) and `index.json`. */
   save(dir: string): void {
-    this.native.save(path.join(dir, DATA_FILE));
-    writeIndexDescriptor(dir, { kind: 'usearch', dim: this.dim, count: this.size(), file: DATA_FILE, params: { ...this.options } });
+    const files = this.segments.map((g, i) => {
+      g.save(path.join(dir, segmentFile(i)));
+      return segmentFile(i);
+    });
+    writeIndexDescriptor(dir, { kind: 'usearch', dim: this.dim, count: this.size(), file: files[0], params: { ...this.options } }, files.slice(1));
   }
 
   /** Opens the usearch index saved in `dir` (no rebuild), after checking size, checksum and dimension; `ef` may be overridden. */
   static open(dir: string, options: VerifyOptions & { ef?: number } = {}): UsearchIndex {
     const d = readIndexDescriptor(dir, options);
-    const file = path.join(dir, d.file);
-    const params = { ...(d.params as UsearchOptions), ...(options.ef ? { ef: options.ef } : {}) };
-    const idx = new UsearchIndex(d.dim, params);
-    try {
-      idx.native.load(file);
-    } catch (err) {
-      throw new Error(`${file}: cannot read usearch index (${(err as Error).message})`);
-    }
-    if (idx.size() !== d.count) throw new Error(`${file}: holds ${idx.size()} vectors, index.json says ${d.count}`);
-    if (Number(idx.native.dimensions()) !== d.dim) throw new Error(`${file}: has dimension ${idx.native.dimensions()}, index.json says ${d.dim}`);
+    const saved = d.params as UsearchOptions;
+    // Saved before segments existed: one graph of whatever size it has.
+    const segmentRows = saved.segmentRows ?? Math.max(d.count, USEARCH_DEFAULTS.segmentRows);
+    const idx = new UsearchIndex(d.dim, { ...saved, segmentRows, ...(options.ef ? { ef: options.ef } : {}) });
+    const files = [d.file, ...(d.parts ?? []).map((p) => p.file)];
+    const want = Math.max(1, Math.ceil(d.count / segmentRows));
+    if (files.length !== want) throw new Error(`${path.join(dir, 'index.json')}: ${d.count} vectors in segments of ${segmentRows} need ${want} data files, it lists ${files.length}`);
+    idx.segments = files.map((f, i) => {
+      const file = path.join(dir, f);
+      const graph = i === 0 ? idx.segments[0] : makeNative(d.dim, idx.options, idx.options.ef);
+      try {
+        graph.load(file);
+      } catch (err) {
+        throw new Error(`${file}: cannot read usearch index (${(err as Error).message})`);
+      }
+      const rows = Math.min(segmentRows, d.count - i * segmentRows);
+      if (Number(graph.size()) !== rows) throw new Error(`${file}: holds ${graph.size()} vectors, index.json says this segment has ${rows}`);
+      if (Number(graph.dimensions()) !== d.dim) throw new Error(`${file}: has dimension ${graph.dimensions()}, index.json says ${d.dim}`);
+      return graph;
+    });
     return idx;
   }
 }
