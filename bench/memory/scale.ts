@@ -369,7 +369,7 @@ async function stageUsearch(): Promise<unknown> {
     await collectNow();
     log(`usearch ef ${ef}: ${JSON.stringify(sweep.at(-1))}, RSS after freeing ${mib(process.memoryUsage().rss).toFixed(0)} MiB`);
   }
-  return { engine: `primed usearch index (usearch 2.26.2, ${quantization}, batch add)`, rows: HN, params: { m: P.m, efConstruction: P.efConstruction, ef: P.ef, quantization, threads: P.threads, segmentRows: P.segmentRows, segments: idxSegments }, build_s, build_cpu_s, disk_bytes: dirBytes(dir), qps: NQ / search_s, recall_at_10: recallAt10(hits.map((h) => h.rows), truth), ...(sweep.length ? { sweep } : {}), peak_rss_mib, cpu_s: cpuS() };
+  return { engine: `primed usearch index (usearch 2.26.2, ${quantization}, batch add)`, rows: HN, params: { m: P.m, efConstruction: P.efConstruction, ef: P.ef, quantization, threads: P.threads, segmentRows: P.segmentRows }, segments: idxSegments, build_s, build_cpu_s, disk_bytes: dirBytes(dir), qps: NQ / search_s, recall_at_10: recallAt10(hits.map((h) => h.rows), truth), ...(sweep.length ? { sweep } : {}), peak_rss_mib, cpu_s: cpuS() };
 }
 
 async function stageHnswlibNode(): Promise<unknown> {
