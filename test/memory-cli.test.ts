@@ -61,6 +61,17 @@ test('primed memory build / add / info / query with an endpoint embedder', async
     const autoInfo = JSON.parse((await run(['info', auto, '--json'])).out);
     assert.equal(autoInfo.index.kind, 'usearch');
     assert.deepEqual([autoInfo.index.usearch.ef, autoInfo.index.usearch.m], [300, 8]);
+    // --segment-rows 2: the usearch index is split into graphs of 2 rows, and a query still finds the exact best rows.
+    const seg = path.join(d, 'seg');
+    assert.equal((await run(['build', seg, '--from', path.join(d, 'a.jsonl'), '--embedder', `endpoint:${url}#toy`, '--index', 'usearch', '--segment-rows', '2'])).code, 0);
+    assert.equal(JSON.parse((await run(['info', seg, '--json'])).out).index.usearch.segmentRows, 2);
+    assert.ok(fs.existsSync(path.join(seg, 'index-1.usearch')), 'one data file per segment');
+    // Its 3 rows lie in two graphs (2 + 1): each caption finds its own row, first, whichever graph holds it.
+    for (const [i, caption] of ['lung ct', 'brain mri', 'skin lesion'].entries()) assert.equal(JSON.parse((await run(['query', seg, caption, '--k', '1', '--json'])).out)[0].id, `a${i}`);
+    await assert.rejects(run(['build', path.join(d, 'seg-x'), '--from', path.join(d, 'a.jsonl'), '--embedder', `endpoint:${url}#toy`, '--index', 'exact', '--segment-rows', '2']), /--segment-rows applies to a usearch index \(--index usearch or auto\), not --index exact/);
+    await assert.rejects(run(['build', path.join(d, 'seg-y'), '--engine', 'lance', '--from', path.join(d, 'a.jsonl'), '--embedder', `endpoint:${url}#toy`, '--segment-rows', '2']), /--segment-rows splits an in-RAM usearch index; an on-disk \(--engine lance\) memory has none/);
+    await assert.rejects(run(['build', path.join(d, 'seg-z'), '--from', path.join(d, 'a.jsonl'), '--embedder', `endpoint:${url}#toy`, '--segment-rows', '0']), /--segment-rows must be a positive integer, got "0"/);
+    assert.ok(!fs.existsSync(path.join(d, 'seg-x')) && !fs.existsSync(path.join(d, 'seg-y')) && !fs.existsSync(path.join(d, 'seg-z')), 'refused builds write nothing');
     const lance = path.join(d, 'lance');
     assert.equal((await run(['build', lance, '--engine', 'lance', '--from', path.join(d, 'a.jsonl'), '--embedder', `endpoint:${url}#toy`, '--index', 'none'])).code, 0);
     const onDisk = JSON.parse((await run(['query', lance, 'brain', '--k', '2', '--json'])).out) as { id: string }[];

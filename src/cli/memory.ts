@@ -105,7 +105,8 @@ async function runLance(sub: string, dir: string, text: string | undefined, valu
 }
 
 const USAGE = `primed memory build <dir> --from <file.jsonl|file.csv|shard.tar|shards-dir> [--embedder SPEC] [--embedder-id ID]
-                     [--index exact|hnsw|usearch|auto] [--auto-threshold N] [--m N] [--ef-construction N] [--ef N] [--replace]
+                     [--index exact|hnsw|usearch|auto] [--auto-threshold N] [--m N] [--ef-construction N] [--ef N] [--segment-rows N]
+                     [--replace]
                      [--engine ram|lance] [--vector-type float16|float32] [--batch-rows N] [--partitions N] [--nprobes N]
                      [--refine-factor N] [--kmeans-iterations N] [--concurrency N] [--truncate-dim N]
        primed memory add <dir> --from <source> [--embedder SPEC] [--embedder-id ID] [--concurrency N] [--truncate-dim N]
@@ -117,7 +118,8 @@ that do not fit in RAM; it commits --batch-rows rows at a time (default 4096), a
 continues from the last commit. --concurrency N keeps N embedding requests in flight; --truncate-dim N keeps the first N
 components of an endpoint's vectors (Matryoshka) and renormalises. query --exact searches every vector (ties at the k-th score
 included); query --ef N widens an in-RAM HNSW search, --nprobes N / --refine-factor N an on-disk memory's IVF-PQ search, for this
-query only (higher: better recall, slower; bench/README.md measures both).
+query only (higher: better recall, slower; bench/README.md measures both). --segment-rows N splits a usearch index into graphs of
+at most N rows (default 1,000,000), each searched and merged: one graph's recall falls as it grows on clustered vectors.
 Without --embedder, build embeds with the bundled mini model (model:<data>/models/mini) and records the model's path in the manifest;
 add and query use the memory's own embedder: its endpoint, or the model at the recorded path (refused if those weights changed).
 build writes into a new or empty folder; --replace replaces a memory already there (kept until the new one is complete).
@@ -133,6 +135,7 @@ const OPTIONS = {
   m: { type: 'string' },
   'ef-construction': { type: 'string' },
   ef: { type: 'string' },
+  'segment-rows': { type: 'string' },
   k: { type: 'string' },
   json: { type: 'boolean' },
   replace: { type: 'boolean' },
@@ -189,7 +192,10 @@ export const command: CliCommand = {
       case 'build': {
         if (!values.from) throw new UsageError('build needs --from');
         if (values.engine !== undefined && values.engine !== 'ram' && values.engine !== 'lance') throw new UsageError(`--engine must be ram or lance, got ${JSON.stringify(values.engine)}`);
-        if (values.engine === 'lance') return runLance('build', dir, text, values, specOpts);
+        if (values.engine === 'lance') {
+          if (values['segment-rows'] !== undefined) throw new UsageError('--segment-rows splits an in-RAM usearch index; an on-disk (--engine lance) memory has none');
+          return runLance('build', dir, text, values, specOpts);
+        }
         const kind = (values.index ?? 'auto') as IndexChoice;
         if (!['exact', 'hnsw', 'usearch', 'auto'].includes(kind)) throw new UsageError(`--index must be exact, hnsw, usearch or auto, got ${JSON.stringify(kind)}`);
         if (isInside(values.from, dir) && fs.existsSync(dir)) {
@@ -206,7 +212,10 @@ export const command: CliCommand = {
         const embedder = await embedderFromSpec(spec, specOpts);
         // The HNSW settings go to whichever HNSW index is built: hnswlib-node (--index hnsw) or usearch (--index usearch, or auto above its threshold).
         const hnsw = { m: int(values.m, 'm'), efConstruction: int(values['ef-construction'], 'ef-construction'), ef: int(values.ef, 'ef') };
-        const m = await buildMemory(dir, entries, { embedder, imageRoot: root, progress, replace: values.replace === true, index: { kind, autoThreshold: int(values['auto-threshold'], 'auto-threshold'), hnsw, ...(kind === 'usearch' || kind === 'auto' ? { usearch: hnsw } : {}) } });
+        const usearch = kind === 'usearch' || kind === 'auto';
+        if (values['segment-rows'] !== undefined && !usearch) throw new UsageError(`--segment-rows applies to a usearch index (--index usearch or auto), not --index ${kind}`);
+        const segmentRows = int(values['segment-rows'], 'segment-rows');
+        const m = await buildMemory(dir, entries, { embedder, imageRoot: root, progress, replace: values.replace === true, index: { kind, autoThreshold: int(values['auto-threshold'], 'auto-threshold'), hnsw, ...(usearch ? { usearch: { ...hnsw, segmentRows } } : {}) } });
         process.stdout.write(`built ${dir}: ${m.size} entries, ${m.manifest.index.kind} index, version ${m.manifest.version}; embedder ${m.manifest.embedder.id}${m.manifest.embedder.spec ? ` from ${m.manifest.embedder.spec}` : ''}\n`);
         return 0;
       }
