@@ -75,6 +75,22 @@ test('projectEngine fits build times only across runs whose index trained like t
   assert.ok(Math.abs(partitions.buildCpuHours! - (900 * 9) / 3600) < 1e-9, 'only the newest (488-partition) run');
 });
 
+test('projectEngine fits a segmented usearch index\'s build only on runs with the newest run\'s segment rows, and from one size scales its build and queries/s with its segment count', () => {
+  const graph = { m: 16, efConstruction: 128, ef: 512 };
+  const files = [
+    // One graph however large (before segments): build CPU grows faster than rows.
+    { rows: 1e6, started: '2026-12-05T10:00:00Z', results: [{ stage: 'usearch', rows: 1e6, build_cpu_s: 1500, disk_bytes: 2.2e9, qps: 900, params: graph }] },
+    { rows: 5e6, started: '2026-12-05T20:00:00Z', results: [{ stage: 'usearch', rows: 5e6, build_cpu_s: 9700, disk_bytes: 1.1e10, qps: 250, params: graph }] },
+    // Five 1M-row graphs: 18M is 18 of them.
+    { rows: 5e6, started: '2026-12-06T23:00:00Z', results: [{ stage: 'usearch', rows: 5e6, build_cpu_s: 7200, disk_bytes: 1.1e10, qps: 200, params: { ...graph, segmentRows: 1e6 } }] },
+  ];
+  const p = projectEngine(files, 'usearch', 18e6, ['build_cpu_s', 'disk_bytes', 'qps']);
+  assert.equal(p.exponents.build_cpu_s.basis, 'proportional', 'the one-graph runs are left out of the build fit');
+  assert.ok(Math.abs(p.buildCpuHours! - (7200 * 18) / 5 / 3600) < 1e-9, `build CPU-hours ${p.buildCpuHours}`);
+  assert.ok(Math.abs(p.qps! - (200 * 5) / 18) < 1e-9, `queries/s ${p.qps}: 18 segments searched where 5 were`);
+  assert.equal(p.exponents.disk_bytes.basis, 'fit', 'disk does not depend on segments: every size counts');
+});
+
 test('projectEngine: an in-RAM index is projected to hold at least its index size in RAM, whatever the RSS fit says', () => {
   // RSS dominated by a fixed baseline at small sizes grows slowly; the index grows with rows.
   const files = [

@@ -41,6 +41,8 @@ interface Row {
   killedAfterCommittedRows?: number;
   /** Query-time settings timed on the first 1,000 queries: refine factors (IVF-PQ engines) or search-list sizes `ef` (HNSW engines). */
   sweep?: ({ queries: number; qps: number; recall_at_10: number } & ({ refineFactor: number; nprobes: number } | { ef: number }))[];
+  /** Graphs a usearch index split its rows into (its params' `segmentRows` each). */
+  segments?: number;
   /** The after-build check of the store against the source vectors. */
   integrity?: { rows: number; duplicates: number; missing: number; vectorsChecked: number; maxAbsDiff: number };
 }
@@ -84,7 +86,7 @@ export function renderScaleSection(files: ScaleFile[], target = 18_000_000): str
     // Each family's parameters only where one of its engines ran.
     const ivf = f.results.some((r) => ['lance', 'lance-query', 'faiss-ivfpq'].includes(r.stage));
     const ivfParams = `IVF ${f.params.partitions} partitions, PQ ${f.params.subVectors} sub-vectors, nprobes ${f.params.nprobes}, refine ×${f.params.refineFactor}, ${f.params.kmeansIterations ? `k-means ${f.params.kmeansIterations} iterations (store and faiss)` : "k-means 50 iterations (store: LanceDB's default) / 10 (faiss)"}`;
-    const hnswParams = `HNSW M ${f.params.m}, efConstruction ${f.params.efConstruction}, ef ${f.params.ef}`;
+    const hnswParams = `HNSW M ${f.params.m}, efConstruction ${f.params.efConstruction}, ef ${f.params.ef}${f.params.segmentRows ? `, usearch graphs of at most ${fmt(f.params.segmentRows)} rows` : ''}`;
     const params = [ivf ? ivfParams : '', hnsw ? hnswParams : ''].filter(Boolean).join('; ');
     out.push(`**${size(f.rows)} × ${f.dim}** (${f.queries.toLocaleString('en-US')} queries; ${hnsw ? `HNSW engines on the first ${f.hnswRows.toLocaleString('en-US')} rows; ` : ''}${f.host.cpus} cores shared, load ${f.host.loadAverageAtStart.toFixed(1)} at start, ${f.started.slice(0, 16)} UTC${params ? `; ${params}` : ''}):`);
     out.push('');
@@ -105,7 +107,8 @@ export function renderScaleSection(files: ScaleFile[], target = 18_000_000): str
         continue;
       }
       const build = r.stage === 'lance' ? `${fmt(r.build_s)} (check ${fmt(r.validate_s)}, commit ${fmt(r.commit_s)}, index ${fmt(r.index_s)})` : fmt(r.build_s);
-      out.push(`| ${r.engine ?? r.stage} | ${fmt(r.rows ?? f.rows)} | ${build} | ${fmt(r.build_cpu_s)} | ${fmt(r.disk_bytes ? r.disk_bytes / 1e6 : undefined)} | ${fmt(r.peak_rss_mib)} | ${fmt(r.qps, 1)} | ${fmt(r.recall_at_10, 3)} |`);
+      const name = `${r.engine ?? r.stage}${r.segments && r.segments > 1 ? `, ${r.segments} segments` : ''}`;
+      out.push(`| ${name} | ${fmt(r.rows ?? f.rows)} | ${build} | ${fmt(r.build_cpu_s)} | ${fmt(r.disk_bytes ? r.disk_bytes / 1e6 : undefined)} | ${fmt(r.peak_rss_mib)} | ${fmt(r.qps, 1)} | ${fmt(r.recall_at_10, 3)} |`);
       if (r.resumedFrom) out.push(`| ↳ the same command again: resumed from row ${fmt(r.resumedFrom)}${r.integrity ? `; then ${fmt(r.integrity.rows)} rows, ${r.integrity.duplicates} duplicated, ${r.integrity.missing} missing, ${fmt(r.integrity.vectorsChecked)} stored vectors equal to their source within ${r.integrity.maxAbsDiff.toExponential(1)} (float16)` : ''} | | | | | | | |`);
       else if (r.integrity) out.push(`| ↳ store checked against the source: ${fmt(r.integrity.rows)} rows, ${r.integrity.duplicates} duplicated, ${r.integrity.missing} missing, ${fmt(r.integrity.vectorsChecked)} vectors within ${r.integrity.maxAbsDiff.toExponential(1)} | | | | | | | |`);
       for (const w of r.sweep ?? []) {

@@ -105,7 +105,8 @@ export interface ScaleResultFile {
     resumedFrom?: number;
     /**
      * The engine's parameters; queries/s are fitted only across runs with the same ones as the largest
-     * run, build times only across runs with the newest run's `kmeansIterations` and `partitions` (absent: the engine's default).
+     * run, build times only across runs with the newest run's `kmeansIterations`, `partitions` and
+     * `segmentRows` (absent: the engine's default, or for usearch one graph however large).
      */
     params?: Record<string, number>;
     /** Queries/s measured again after the build at other search settings (e.g. an HNSW `ef` sweep), on the first `queries` queries. */
@@ -138,13 +139,15 @@ export function projectEngine(files: ScaleResultFile[], stage: string, rows: num
   const hasSearch = (o: Record<string, number | undefined>) => Object.entries(search ?? {}).every(([k, v]) => o[k] === v);
   // At the asked search settings, a run's queries/s is its main rate or its sweep's entry at them (none: no rate).
   const runs = !search ? measured : measured.map((r) => ({ ...r, qps: hasSearch(r.params ?? {}) ? r.qps : r.sweep?.find(hasSearch)?.qps, params: { ...r.params, ...search } }));
-  // Build times depend on how the index trains (k-means iterations, partitions): fit only the runs trained like the newest one.
+  // Build times depend on how the index trains (k-means iterations, partitions) and how many graphs
+  // it builds (segment rows): fit only the runs built like the newest one.
   const newest = runs.reduce((a, r) => (r.started > a.started ? r : a));
-  const training = (r: (typeof runs)[number]) => JSON.stringify([r.params?.kmeansIterations ?? null, r.params?.partitions ?? null]);
+  const training = (r: (typeof runs)[number]) => JSON.stringify([r.params?.kmeansIterations ?? null, r.params?.partitions ?? null, r.params?.segmentRows ?? null]);
   const trainedLikeNewest = (r: (typeof runs)[number]) => training(r) === training(newest);
   const out: EngineProjection = { stage, rows, measuredRows: [...new Set(runs.map((r) => r.rows))].sort((a, b) => a - b), exponents: {} };
   const one = (key: ScaleQuantity, scale: number): number | undefined => {
-    const largest = runs.reduce((a, r) => (r.rows > a.rows ? r : a));
+    // The largest run sets the search settings compared; of two at that size, the newer.
+    const largest = runs.reduce((a, r) => (r.rows > a.rows || (r.rows === a.rows && r.started > a.started) ? r : a));
     const comparable = (r: (typeof runs)[number]) =>
       // A resumed build's times cover only the rows after the kill; queries/s depend on the search settings.
       ((key !== 'build_s' && key !== 'build_cpu_s') || (!r.resumedFrom && trainedLikeNewest(r))) && (key !== 'qps' || JSON.stringify(r.params ?? {}) === JSON.stringify(largest.params ?? {}));
