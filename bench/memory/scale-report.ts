@@ -149,11 +149,12 @@ export function renderScaleSection(files: ScaleFile[], target = 18_000_000): str
   }
   // From one size: disk and build grow with rows (HNSW's build a little faster: a lower bound); an
   // exhaustive scan's queries/s falls in inverse proportion; a streaming search's RSS stays flat.
-  // usearch's queries/s at the in-RAM memory's default ef (recall@10 ≥ 0.95 measured up to 2M), from the runs' ef sweeps.
+  // usearch's queries/s at the in-RAM memory's default ef, from the runs' ef sweeps. Its build and
+  // search are one 1M-row graph's per segment, so from one size both scale with the segment count.
   const engines: [string, string, ScaleQuantity[], { inRam?: boolean; search?: Record<string, number> }][] = [
     ['lance', 'on-disk store (LanceDB, float16, IVF-PQ)', ['build_s', 'build_cpu_s', 'disk_bytes'], {}],
     ['exact', 'exact search (chunked matmul, torch backend)', ['qps'], {}],
-    ['usearch', `in-RAM usearch (f16; queries at ef ${USEARCH_DEFAULTS.ef})`, ['build_cpu_s', 'disk_bytes'], { inRam: true, search: { ef: USEARCH_DEFAULTS.ef } }],
+    ['usearch', `in-RAM usearch (f16, graphs of ${size(USEARCH_DEFAULTS.segmentRows)} rows; queries at ef ${USEARCH_DEFAULTS.ef})`, ['build_cpu_s', 'disk_bytes', 'qps'], { inRam: true, search: { ef: USEARCH_DEFAULTS.ef } }],
     ['faiss-ivfpq', 'faiss IVF-PQ + refine (peer)', ['build_cpu_s', 'disk_bytes'], {}],
   ];
   const proj = engines.flatMap(([s, name, one, options]) => {

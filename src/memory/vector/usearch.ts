@@ -6,8 +6,9 @@
  *
  * Rows are split into segments of at most `segmentRows` (1M by default), each its own graph,
  * searched one after another and merged by score, as faiss's IndexShards and Milvus's segments
- * do: on clustered vectors one graph's recall stops short of exact search as it grows (5M rows
- * at M 16: no more than 0.93 at any ef), where each 1M graph still reaches it.
+ * do: on clustered vectors one graph's recall stops short of exact search as it grows (5M × 1024
+ * at M 16: no more than 0.93 at any ef), where five 1M graphs reach 0.987 at ef 256
+ * (bench/results/memory-scale-5m-segments.json).
  */
 import * as path from 'node:path';
 import * as os from 'node:os';
@@ -27,11 +28,12 @@ export interface UsearchOptions {
   /** Candidate list size while building (`expansion_add`). Default 128. */
   efConstruction?: number;
   /**
-   * Candidate list size while searching (`expansion_search`, raised to k when k is larger). Default
-   * 512: on 2M × 1024 clustered vectors (bench/README.md) ef 128 reached recall@10 0.85, 256 0.94,
-   * 512 0.965 at 0.56× the queries/s of 128 (at 5M, 0.87, and no more than 0.93 at any ef: use
-   * exact search or the on-disk store there). A query-time setting: `openMemory(dir, { ef })` or
-   * `primed memory query --ef N` overrides it.
+   * Candidate list size while searching each graph (`expansion_search`, raised to k when k is
+   * larger). Default 256: on 5M × 1024 clustered vectors in 1M-row graphs (bench/README.md) ef 128
+   * reached recall@10 0.95, 256 0.987, 512 0.992 at 0.67× the queries/s of 256. (One 5M graph
+   * stopped near 0.93 at any ef; one 2M graph needed ef 512 for 0.965, the default until segments.)
+   * A query-time setting: `openMemory(dir, { ef })` or `primed memory query --ef N` overrides it; an
+   * index keeps the ef it was built with.
    */
   ef?: number;
   /**
@@ -44,15 +46,16 @@ export interface UsearchOptions {
   threads?: number;
   /**
    * Rows per graph: a larger index is split into segments of this many rows (the last one
-   * partial), each searched for the k best and merged. Default 1,000,000 (see bench/README.md,
-   * "HNSW at 5M"). Fixed when the index is built; indexes saved before segments existed are one
-   * segment of their size.
+   * partial), each searched for the k best and merged: queries cost about one graph's search per
+   * segment, and recall stays that of a 1M graph however many rows. Default 1,000,000 (see
+   * bench/README.md, "HNSW at 5M"). Fixed when the index is built; indexes saved before segments
+   * existed are one segment of their size.
    */
   segmentRows?: number;
 }
 
 /** The defaults of {@link UsearchOptions}. */
-export const USEARCH_DEFAULTS: Required<UsearchOptions> = { m: 16, efConstruction: 128, ef: 512, quantization: 'f16', threads: 0, segmentRows: 1_000_000 };
+export const USEARCH_DEFAULTS: Required<UsearchOptions> = { m: 16, efConstruction: 128, ef: 256, quantization: 'f16', threads: 0, segmentRows: 1_000_000 };
 
 function checkOptions(o: Required<UsearchOptions>): void {
   for (const f of ['m', 'efConstruction', 'ef', 'segmentRows'] as const) {
